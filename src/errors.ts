@@ -1,0 +1,102 @@
+/**
+ * The one error catalog. Every expected failure carries a stable `code` (the API contract; clients
+ * match on it, never on the message) and a safe `message` that names the cause. Translated at one
+ * boundary each into GraphQL union members, HTTP responses and audit rows. Never put secret
+ * material (keys, tokens, raw assertions) into a message or `details`.
+ */
+export const ErrorCodes = {
+  // input
+  VALIDATION_FAILED: 'validation failed',
+  NOT_FOUND: 'not found',
+  CONFLICT: 'conflict',
+  UNAUTHENTICATED: 'unauthenticated',
+  FORBIDDEN: 'forbidden',
+  // IdP metadata
+  METADATA_INVALID: 'IdP metadata could not be read',
+  METADATA_NOT_IDP: 'metadata has no IdP descriptor',
+  METADATA_NO_SIGNING_KEY: 'metadata has no signing certificate',
+  // SAML input hygiene
+  SAML_RESPONSE_TOO_LARGE: 'SAML response too large',
+  SAML_RESPONSE_MALFORMED: 'SAML response malformed',
+  SAML_DOCTYPE_FORBIDDEN: 'SAML response contains a DOCTYPE',
+  // SAML routing and validation
+  SAML_UNKNOWN_ISSUER: 'no connection for the issuer',
+  SAML_SIGNATURE_INVALID: 'signature invalid',
+  SAML_ISSUER_MISMATCH: 'issuer mismatch',
+  SAML_AUDIENCE_MISMATCH: 'audience mismatch',
+  SAML_DESTINATION_MISMATCH: 'destination mismatch',
+  SAML_RECIPIENT_MISMATCH: 'recipient mismatch',
+  SAML_ASSERTION_EXPIRED: 'assertion expired',
+  SAML_ASSERTION_NOT_YET_VALID: 'assertion not yet valid',
+  SAML_STATUS_NOT_SUCCESS: 'IdP reported a failure',
+  SAML_NAMEID_MISSING: 'NameID missing',
+  SAML_REPLAY: 'assertion already used',
+  SAML_INVALID: 'SAML response invalid',
+  // provisioning
+  JIT_DISABLED: 'user unknown and JIT provisioning is off',
+  USER_BLOCKED: 'user blocked',
+  CONNECTION_DISABLED: 'connection disabled',
+  MAPPING_INVALID: 'attribute mapping invalid',
+  MAPPING_VALUE_INVALID: 'mapped value does not fit its column',
+  REQUIRED_ATTRIBUTE_MISSING: 'required attribute missing',
+  // infrastructure
+  DATABASE_UNAVAILABLE: 'database unavailable',
+  INTERNAL: 'internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Details safe to show a client: the offending input path and plain facts, never secrets. */
+export interface ErrorDetails {
+  /** Path of the offending input, e.g. ['input', 'mappings', 2, 'column']. */
+  path?: (string | number)[];
+  [key: string]: unknown;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** HTTP status for the browser-facing routes. */
+  get httpStatus(): number {
+    return httpStatusOf(this.code);
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'UNAUTHENTICATED':
+      return 401;
+    case 'FORBIDDEN':
+    case 'USER_BLOCKED':
+    case 'JIT_DISABLED':
+    case 'CONNECTION_DISABLED':
+      return 403;
+    case 'NOT_FOUND':
+      return 404;
+    case 'CONFLICT':
+    case 'SAML_REPLAY':
+      return 409;
+    case 'SAML_RESPONSE_TOO_LARGE':
+      return 413;
+    case 'DATABASE_UNAVAILABLE':
+      return 503;
+    case 'INTERNAL':
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
