@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createYoga } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { createAuthenticator } from './auth/authenticate.js';
+import type { Config } from './config/config.js';
+import type { Context } from './graphql/context.js';
+import { schema } from './graphql/schema.js';
+import { createSignInService } from './provisioning/sign-in.service.js';
+import { createAcsService } from './saml/acs.service.js';
+import { createSamlRoutes } from './saml/routes.js';
+import { createSamlValidator } from './saml/validator.js';
+
+export interface AppDeps {
+  config: Config;
+  orm: MikroORM;
+  logger: Logger;
+}
+
+/**
+ * The whole service as one fetch function (Request → Response), with no listening socket: the
+ * server wraps it for node:http, tests call it in process.
+ */
+export function createApp({ config, orm, logger }: AppDeps) {
+  const validator = createSamlValidator({ spEntityId: config.spEntityId, acsUrl: config.acsUrl });
+  const signIn = createSignInService({ orm, sessionTtlSeconds: config.sessionTtlSeconds });
+  const acs = createAcsService({
+    orm,
+    validator,
+    signIn,
+    maxResponseBytes: config.samlMaxResponseBytes,
+    logger,
+  });
+  const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
+  const saml = createSamlRoutes({ config, acs, logger });
+
+  const yoga = createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: config.env === 'development',
+    landingPage: false,
+    // Unexpected errors reach clients as a generic message; the detail goes to the log only.
+    maskedErrors: {
+      maskError: (error, message) => {
+        logger.error({ err: error }, 'unexpected GraphQL error');
+        return new Error(message);
+      },
+    },
+    logging: false,
+    context: async ({ request }): Promise<Context> => ({
+      em: orm.em.fork(),
+      auth: await authenticate(request.headers.get('authorization')),
+      requestId: request.headers.get('x-request-id') ?? randomUUID(),
+      acs,
+      config,
+    }),
+  });
+
+  async function ready(): Promise<Response> {
+    try {
+      await orm.em.fork().execute('select 1');
+      return Response.json({ status: 'ready' });
+    } catch {
+      return Response.json({ status: 'unavailable', reason: 'database unreachable' }, { status: 503 });
+    }
+  }
+
+  async function fetch(request: Request): Promise<Response> {
+    const { pathname } = new URL(request.url);
+    const method = request.method;
+    if (pathname === '/graphql') return yoga.fetch(request, {});
+    if (pathname === '/saml/acs' && method === 'POST') return saml.acs(request);
+    if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
+    if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
+    if (pathname === '/readyz' && method === 'GET') return ready();
+    return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });
+  }
+
+  return { fetch, acs };
+}
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,40 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+
+export const ProvisioningOutcome = ['CREATED', 'SIGNED_IN', 'UPDATED', 'REJECTED'] as const;
+export type ProvisioningOutcome = (typeof ProvisioningOutcome)[number];
+
+export interface FieldChange {
+  column: string;
+  old: unknown;
+  new: unknown;
+  mappingId: string | null;
+}
+
+/**
+ * The audit row of one ACS handoff. Plain ids (no foreign keys) so that the row outlives what it
+ * describes and a rejected sign-in can record ids that never committed.
+ */
+export const ProvisioningEvent = defineEntity({
+  name: 'ProvisioningEvent',
+  tableName: 'provisioning_event',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date())
+      .index(),
+    connectionId: p.uuid().nullable().index(),
+    userId: p.uuid().nullable().index(),
+    nameId: p.string().length(512).nullable(),
+    issuer: p.string().length(1024).nullable(),
+    assertionId: p.string().length(256).nullable(),
+    outcome: p.enum([...ProvisioningOutcome]),
+    errorCode: p.string().length(64).nullable(),
+    errorMessage: p.text().nullable(),
+    changes: p.json<FieldChange[]>().defaultRaw(`'[]'`),
+    licensesGranted: p.json<string[]>().defaultRaw(`'[]'`),
+    via: p.string().length(16),
+  },
+});
+export type ProvisioningEvent = InferEntity<typeof ProvisioningEvent>;

@@ -1,0 +1,24 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Auth } from '../graphql/context.js';
+import { hashToken, secretsEqual } from './tokens.js';
+
+/**
+ * Resolves `Authorization: Bearer <token>` to the caller: the bootstrap admin token, or a live
+ * session of an active user. Anything else is anonymous (guarded fields then refuse).
+ */
+export function createAuthenticator(deps: { orm: MikroORM; adminToken: string | undefined }) {
+  return async function authenticate(header: string | null): Promise<Auth> {
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const token = match?.[1];
+    if (!token) return { kind: 'anonymous' };
+    if (deps.adminToken && secretsEqual(token, deps.adminToken)) return { kind: 'admin' };
+    if (!token.startsWith('jps_')) return { kind: 'anonymous' };
+    const rows = await deps.orm.em.fork().execute<{ session_id: string; user_id: string }[]>(
+      `select s.id as session_id, s.user_id from user_session s join app_user u on u.id = s.user_id
+       where s.token_hash = ? and s.revoked_at is null and s.expires_at > now() and u.status = 'ACTIVE'`,
+      [hashToken(token)],
+    );
+    const row = rows[0];
+    return row ? { kind: 'user', userId: row.user_id, sessionId: row.session_id } : { kind: 'anonymous' };
+  };
+}

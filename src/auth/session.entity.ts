@@ -1,0 +1,20 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { User } from '../users/user.entity.js';
+
+/** A sign-in session. Only the SHA-256 of the opaque token is stored. */
+export const Session = defineEntity({
+  name: 'Session',
+  tableName: 'user_session',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    tokenHash: p.string().length(64).unique(),
+    user: p.manyToOne(User).index().deleteRule('cascade'),
+    expiresAt: p.datetime(),
+    revokedAt: p.datetime().nullable(),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
+  },
+});
+export type Session = InferEntity<typeof Session>;

@@ -1,0 +1,19 @@
+import { ProvisioningEvent } from '../audit/provisioning-event.entity.js';
+import { Session } from '../auth/session.entity.js';
+import { License, LicenseGrant } from '../licenses/license.entity.js';
+import { AttributeMapping } from '../mapping/mapping.entity.js';
+import { ConsumedAssertion, IdpConnection } from '../saml/connection.entity.js';
+import { Contact, User } from '../users/user.entity.js';
+
+/** The explicit entity list: no folder scanning, so tsx, vitest and compiled node agree. */
+export const entities = [
+  IdpConnection,
+  ConsumedAssertion,
+  User,
+  Contact,
+  License,
+  LicenseGrant,
+  AttributeMapping,
+  Session,
+  ProvisioningEvent,
+];

@@ -1,0 +1,37 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { Context } from './context.js';
+
+/** Configures Pothos; defines no types (those live with their domain in *.graphql.ts). */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  AuthScopes: { admin: boolean; user: boolean };
+  Scalars: { DateTime: { Input: Date; Output: Date } };
+  DefaultFieldNullability: false;
+}>({
+  defaultFieldNullability: false,
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      admin: ctx.auth.kind === 'admin',
+      user: ctx.auth.kind === 'user' || ctx.auth.kind === 'admin',
+    }),
+  },
+  errors: { directResult: true },
+  relay: { clientMutationId: 'omit', cursorType: 'String' },
+});
+
+builder.scalarType('DateTime', {
+  description: 'An instant, as an ISO 8601 string in UTC',
+  serialize: (d) => d.toISOString(),
+  parseValue: (v) => {
+    const d = new Date(String(v));
+    if (Number.isNaN(d.getTime())) throw new TypeError('DateTime must be an ISO 8601 string');
+    return d;
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

@@ -1,0 +1,17 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../config/config.js';
+import type { AcsService } from '../saml/acs.service.js';
+
+export type Auth =
+  | { kind: 'anonymous' }
+  | { kind: 'admin' }
+  | { kind: 'user'; userId: string; sessionId: string };
+
+/** Built once per request: a forked EntityManager, the caller, and the services resolvers use. */
+export interface Context {
+  em: EntityManager;
+  auth: Auth;
+  requestId: string;
+  acs: AcsService;
+  config: Config;
+}

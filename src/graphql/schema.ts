@@ -1,0 +1,13 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './errors.graphql.js';
+import '../mapping/mapping.graphql.js';
+import '../saml/connection.graphql.js';
+import '../licenses/license.graphql.js';
+import '../users/user.graphql.js';
+import '../saml/acs.graphql.js';
+
+export const schema = builder.toSchema();
+
+/** The committed schema.graphql is this text; a test fails when the two drift. */
+export const printedSchema = (): string => `${printSchema(lexicographicSortSchema(schema))}\n`;

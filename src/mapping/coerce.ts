@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { ContactField } from './contact-fields.js';
+
+export type ContactValue = string | string[] | null;
+
+const email = z.email();
+const PHONE = /^\+?[0-9 ()\-./]{3,}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$/i;
+
+export interface CoercionContext {
+  mappingId: string;
+  attributeName: string;
+}
+
+function fail(field: ContactField, ctx: CoercionContext, why: string): never {
+  throw new AppError(
+    'MAPPING_VALUE_INVALID',
+    `mapping of attribute "${ctx.attributeName}" to column "${field.name}": ${why}`,
+    { mappingId: ctx.mappingId, attribute: ctx.attributeName, column: field.name },
+  );
+}
+
+function coerceOne(raw: string, field: ContactField, ctx: CoercionContext): string {
+  const v = raw.trim();
+  if (v.length > field.maxLength) {
+    fail(field, ctx, `value has ${v.length} characters, the column holds at most ${field.maxLength}`);
+  }
+  switch (field.type) {
+    case 'EMAIL':
+      if (!email.safeParse(v).success) fail(field, ctx, 'value is not an email address');
+      return v;
+    case 'PHONE':
+      if (!PHONE.test(v)) fail(field, ctx, 'value is not a phone number');
+      return v;
+    case 'COUNTRY':
+      if (!/^[A-Za-z]{2}$/.test(v)) fail(field, ctx, 'value is not an ISO 3166-1 alpha-2 country code');
+      return v.toUpperCase();
+    case 'LANGUAGE':
+      try {
+        const [canonical] = Intl.getCanonicalLocales(v);
+        if (!canonical) fail(field, ctx, 'value is not a BCP 47 language tag');
+        return canonical;
+      } catch (e) {
+        if (e instanceof AppError) throw e;
+        return fail(field, ctx, 'value is not a BCP 47 language tag');
+      }
+    default:
+      return v;
+  }
+}
+
+/**
+ * Coerces an attribute's values to a contact column. Empty values count as absent (null). A
+ * single-valued column takes exactly one value; several are refused rather than silently cut.
+ */
+export function coerceToField(
+  values: readonly string[],
+  field: ContactField,
+  ctx: CoercionContext,
+): ContactValue {
+  const present = values.filter((v) => v.trim() !== '');
+  if (present.length === 0) return null;
+  if (field.multiValued) return present.map((v) => coerceOne(v, field, ctx));
+  if (present.length > 1) {
+    fail(field, ctx, `attribute has ${present.length} values and the column takes one`);
+  }
+  return coerceOne(present[0] as string, field, ctx);
+}

@@ -1,0 +1,67 @@
+import { builder } from '../graphql/builder.js';
+import { SignInError, typedErrors } from '../graphql/errors.graphql.js';
+import { License } from '../licenses/license.entity.js';
+import { LicenseRef } from '../licenses/license.graphql.js';
+import { Contact, User } from '../users/user.entity.js';
+import { ContactRef, UserRef } from '../users/user.graphql.js';
+import type { AcsResult } from './acs.service.js';
+
+const SignInResultRef = builder.objectRef<AcsResult>('SignInResult').implement({
+  description: 'A completed sign-in: the (possibly just provisioned) user and a session token.',
+  fields: (t) => ({
+    created: t.exposeBoolean('created', { description: 'True when this sign-in provisioned the user' }),
+    user: t.field({
+      type: UserRef,
+      // The caller holds no session yet while this resolves: these reads are part of the handoff.
+      skipTypeScopes: true,
+      resolve: (r, _args, ctx) => ctx.em.findOneOrFail(User, { id: r.userId }),
+    }),
+    contact: t.field({
+      type: ContactRef,
+      nullable: true,
+      skipTypeScopes: true,
+      resolve: (r, _args, ctx) => (r.contactId ? ctx.em.findOne(Contact, { id: r.contactId }) : null),
+    }),
+    licensesGranted: t.field({
+      type: [LicenseRef],
+      skipTypeScopes: true,
+      description: 'Licenses granted by this sign-in (a full license is skipped, not an error)',
+      resolve: (r, _args, ctx) =>
+        r.licensesGranted.length === 0
+          ? []
+          : ctx.em.find(
+              License,
+              { id: { $in: r.licensesGranted.map((l) => l.id) } },
+              { orderBy: { name: 'asc' } },
+            ),
+    }),
+    sessionToken: t.exposeString('sessionToken', { description: 'Opaque bearer token for this user' }),
+    sessionExpiresAt: t.expose('sessionExpiresAt', { type: 'DateTime' }),
+  }),
+});
+
+const SamlAcsInput = builder.inputType('SamlAcsInput', {
+  fields: (t) => ({
+    samlResponse: t.string({ required: true, description: 'The base64 SAMLResponse as posted by the IdP' }),
+    relayState: t.string(),
+  }),
+});
+
+builder.mutationField('samlAcs', (t) =>
+  t.field({
+    type: SignInResultRef,
+    nullable: true,
+    description:
+      'Hands over a SAML response received by a frontend; validated and provisioned like POST /saml/acs.',
+    errors: { types: [SignInError] },
+    args: { input: t.arg({ type: SamlAcsInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      typedErrors(() =>
+        ctx.acs.handle({
+          samlResponse: input.samlResponse,
+          relayState: input.relayState ?? null,
+          via: 'GRAPHQL',
+        }),
+      ),
+  }),
+);

@@ -1,0 +1,83 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { asAppError } from '../db/errors.js';
+import { AppError } from '../errors.js';
+import { AttributeMapping } from '../mapping/mapping.entity.js';
+import type { SignInResult, SignInService, SignInVia } from '../provisioning/sign-in.service.js';
+import { IdpConnection } from './connection.entity.js';
+import { readIncomingResponse } from './incoming.js';
+import type { SamlValidator, ValidatedAssertion } from './validator.js';
+
+export interface AcsRequest {
+  samlResponse: unknown;
+  relayState?: string | null;
+  via: SignInVia;
+}
+
+export interface AcsResult extends SignInResult {
+  connectionId: string;
+  username: string;
+}
+
+/**
+ * The one road from a SAMLResponse to a provisioned, signed-in user, shared by the HTTP-POST ACS
+ * route and the `samlAcs` mutation. Every refusal is audited (outside the rolled-back transaction)
+ * and surfaces as an AppError with a stable code.
+ */
+export function createAcsService(deps: {
+  orm: MikroORM;
+  validator: SamlValidator;
+  signIn: SignInService;
+  maxResponseBytes: number;
+  logger: Logger;
+}) {
+  async function handle(req: AcsRequest): Promise<AcsResult> {
+    let connection: IdpConnection | null = null;
+    let issuer: string | null = null;
+    let assertion: ValidatedAssertion | null = null;
+    try {
+      const incoming = readIncomingResponse(req.samlResponse, deps.maxResponseBytes);
+      issuer = incoming.claimedIssuer;
+      const em = deps.orm.em.fork();
+      connection = await em.findOne(IdpConnection, { entityId: incoming.claimedIssuer });
+      if (!connection) {
+        throw new AppError(
+          'SAML_UNKNOWN_ISSUER',
+          `no IdP connection has the entity id of the response issuer`,
+          {
+            issuer: incoming.claimedIssuer,
+          },
+        );
+      }
+      if (!connection.enabled) {
+        throw new AppError('CONNECTION_DISABLED', `IdP connection "${connection.name}" is disabled`, {});
+      }
+      assertion = await deps.validator.validate(connection, incoming);
+      const rules = await em.find(
+        AttributeMapping,
+        { connection: connection.id },
+        { orderBy: { position: 'asc' } },
+      );
+      const result = await deps.signIn.signIn(connection, rules, assertion, req.via);
+      return { ...result, connectionId: connection.id, username: assertion.nameId };
+    } catch (e) {
+      const error = asAppError(e);
+      if (error.code === 'INTERNAL') deps.logger.error({ err: e }, 'sign-in failed unexpectedly');
+      await deps.signIn
+        .recordRejection({
+          connectionId: connection?.id ?? null,
+          issuer: assertion?.issuer ?? issuer,
+          nameId: assertion?.nameId ?? null,
+          assertionId: assertion?.assertionId ?? null,
+          via: req.via,
+          error,
+        })
+        .catch((auditError: unknown) =>
+          deps.logger.error({ err: auditError, code: error.code }, 'could not record the refused sign-in'),
+        );
+      throw error;
+    }
+  }
+  return { handle };
+}
+export type AcsService = ReturnType<typeof createAcsService>;

@@ -1,0 +1,60 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+
+/** A signing certificate pinned from the IdP's metadata. */
+export interface PinnedCertificate {
+  pem: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprintSha256: string;
+}
+
+/** One IdP trust. Created from the IdP's federation metadata XML. */
+export const IdpConnection = defineEntity({
+  name: 'IdpConnection',
+  tableName: 'idp_connection',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    name: p.string().length(200).unique(),
+    entityId: p.string().length(1024).unique(),
+    ssoRedirectUrl: p.string().length(2048).nullable(),
+    ssoPostUrl: p.string().length(2048).nullable(),
+    certificates: p.json<PinnedCertificate[]>(),
+    enabled: p.boolean().default(true),
+    jitEnabled: p.boolean().default(true),
+    refreshOnLogin: p.boolean().default(false),
+    idpInitiatedAllowed: p.boolean().default(true),
+    wantResponseSigned: p.boolean().default(false),
+    clockSkewSeconds: p.integer().default(60),
+    nameIdFormat: p.string().length(512).nullable(),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export type IdpConnection = InferEntity<typeof IdpConnection>;
+
+/**
+ * An (issuer, assertion id) accepted once. Kept until the assertion could no longer validate anyway
+ * (its NotOnOrAfter plus the clock skew); the primary key is the replay guard across processes.
+ */
+export const ConsumedAssertion = defineEntity({
+  name: 'ConsumedAssertion',
+  tableName: 'consumed_assertion',
+  properties: {
+    issuer: p.string().length(1024).primary(),
+    assertionId: p.string().length(256).primary(),
+    expiresAt: p.datetime().index(),
+    consumedAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
+  },
+});
+export type ConsumedAssertion = InferEntity<typeof ConsumedAssertion>;

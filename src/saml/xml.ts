@@ -1,0 +1,63 @@
+import { DOMParser } from '@xmldom/xmldom';
+
+export const NS = {
+  protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
+  assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
+} as const;
+
+/**
+ * Parses XML that came from outside, strictly: any DOCTYPE is refused before parsing (XXE, entity
+ * expansion), and every parser warning or error is a failure, never a silently repaired document.
+ * Returns null when the text is not well-formed XML.
+ */
+export function parseStrictXml(text: string): Document | null {
+  let failed = false;
+  const parser = new DOMParser({
+    locator: {},
+    errorHandler: {
+      warning: () => {
+        failed = true;
+      },
+      error: () => {
+        failed = true;
+      },
+      fatalError: () => {
+        failed = true;
+      },
+    },
+  });
+  let doc: Document;
+  try {
+    doc = parser.parseFromString(text, 'text/xml');
+  } catch {
+    return null;
+  }
+  if (failed || !doc.documentElement) return null;
+  return doc;
+}
+
+export const hasDoctype = (text: string): boolean => /<!DOCTYPE/i.test(text);
+
+export function childElements(parent: Element, ns: string, localName: string): Element[] {
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === 1) {
+      const el = n as Element;
+      if (el.namespaceURI === ns && el.localName === localName) out.push(el);
+    }
+  }
+  return out;
+}
+
+export const firstChild = (parent: Element, ns: string, localName: string): Element | undefined =>
+  childElements(parent, ns, localName)[0];
+
+/** Text content of an element, counting text and CDATA only (comments never split or hide a value). */
+export function textOf(el: Element): string {
+  let s = '';
+  for (let n = el.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === 3 || n.nodeType === 4) s += n.nodeValue ?? '';
+    else if (n.nodeType === 1) s += textOf(n as Element);
+  }
+  return s;
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { createServerAdapter } from '@whatwg-node/server';
+import { pino } from 'pino';
+import { createApp } from './app.js';
+import { type Config, ConfigError, loadConfig } from './config/config.js';
+import { openDatabase } from './db/database.js';
+
+/** Outside production an admin token is generated once and kept in DATA_DIR, for the demo tool. */
+function ensureAdminToken(config: Config): Config {
+  if (config.adminToken) return config;
+  const file = path.resolve(config.dataDir, 'admin-token');
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch {
+    token = randomBytes(32).toString('base64url');
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  }
+  return Object.freeze({ ...config, adminToken: token });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    process.stderr.write(`${e instanceof ConfigError ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'SAMLResponse'] });
+  if (!config.adminToken) {
+    config = ensureAdminToken(config);
+    logger.warn(
+      { file: path.resolve(config.dataDir, 'admin-token') },
+      'ADMIN_TOKEN not set; using a generated token',
+    );
+  }
+  const db = await openDatabase(config, (msg) => logger.info(msg));
+  logger.info({ embedded: db.embedded }, 'database ready, migrations applied');
+
+  const app = createApp({ config, orm: db.orm, logger });
+  const server = createServer(createServerAdapter(app.fetch));
+  // Replay records are only needed until their assertions expire.
+  const sweep = setInterval(() => {
+    db.orm.em
+      .fork()
+      .execute('delete from consumed_assertion where expires_at < now()')
+      .catch((err: unknown) => logger.warn({ err }, 'replay cache sweep failed'));
+  }, 10 * 60_000);
+  sweep.unref();
+
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ url: `http://${config.host}:${port}`, spEntityId: config.spEntityId }, 'jitprov listening');
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    clearInterval(sweep);
+    server.close();
+    server.closeAllConnections();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`jitprov failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { IdpConnection } from '../saml/connection.entity.js';
+
+export const UserStatus = ['ACTIVE', 'BLOCKED'] as const;
+export type UserStatus = (typeof UserStatus)[number];
+
+/** An account; `username` is the NameID the IdP sends, matched exactly. */
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'app_user',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    username: p.string().length(512).unique(),
+    connection: p.manyToOne(IdpConnection).nullable().index().deleteRule('set null'),
+    status: p.enum([...UserStatus]).default('ACTIVE'),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
+    lastLoginAt: p.datetime().nullable(),
+  },
+});
+export type User = InferEntity<typeof User>;
+
+/** The person record of a user. Columns are the contact-field catalog (src/mapping/contact-fields.ts). */
+export const Contact = defineEntity({
+  name: 'Contact',
+  tableName: 'contact',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    user: p.oneToOne(User).owner().unique().deleteRule('cascade'),
+    fullName: p.string().length(200).nullable(),
+    givenName: p.string().length(100).nullable(),
+    surname: p.string().length(100).nullable(),
+    email: p.string().length(320).nullable(),
+    phone: p.string().length(32).nullable(),
+    mobilePhone: p.string().length(32).nullable(),
+    jobTitle: p.string().length(128).nullable(),
+    department: p.string().length(128).nullable(),
+    company: p.string().length(128).nullable(),
+    officeLocation: p.string().length(128).nullable(),
+    city: p.string().length(100).nullable(),
+    country: p.string().length(2).nullable(),
+    language: p.string().length(35).nullable(),
+    externalId: p.string().length(128).nullable(),
+    employeeId: p.string().length(64).nullable(),
+    groups: p.array().columnType('text[]').nullable(),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export type Contact = InferEntity<typeof Contact>;
