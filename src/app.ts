@@ -43,6 +43,7 @@ export function createApp({ config, orm, logger }: AppDeps) {
     maskedErrors: {
       maskError: (error, message) => {
         logger.error({ err: error }, 'unexpected GraphQL error');
+        if (process.env.DEBUG_GQL) console.error(error);
         return new Error(message);
       },
     },
@@ -53,6 +54,7 @@ export function createApp({ config, orm, logger }: AppDeps) {
       requestId: request.headers.get('x-request-id') ?? randomUUID(),
       acs,
       config,
+      handedOver: new Set(),
     }),
   });
 

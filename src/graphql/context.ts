@@ -14,4 +14,6 @@ export interface Context {
   requestId: string;
   acs: AcsService;
   config: Config;
+  /** Ids of records this request may read without a session: what a sign-in handoff returns. */
+  handedOver: Set<string>;
 }

@@ -5,7 +5,7 @@ import { createLicense } from './license.service.js';
 
 export const LicenseRef = builder.node(builder.objectRef<License>('License'), {
   description: 'A product license; every new user gets each active license with a free seat.',
-  authScopes: { user: true },
+  authScopes: (record, ctx) => ctx.handedOver.has(record.id) || { user: true },
   id: { resolve: (l) => l.id },
   loadOne: (id, ctx) => ctx.em.findOne(License, { id }),
   fields: (t) => ({

@@ -1,5 +1,6 @@
 import { builder } from '../graphql/builder.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
+import { decodeId } from '../graphql/zod.js';
 import { CONTACT_FIELDS, type ContactField } from './contact-fields.js';
 import { AttributeMapping } from './mapping.entity.js';
 import { addMapping, removeMapping } from './mapping.service.js';
@@ -48,7 +49,7 @@ builder.queryField('contactFields', (t) =>
 
 const AddAttributeMappingInput = builder.inputType('AddAttributeMappingInput', {
   fields: (t) => ({
-    connectionId: t.globalID({ required: true, for: [] }),
+    connectionId: t.id({ required: true, description: 'IdpConnection id' }),
     attributeName: t.string({ required: true }),
     column: t.string({ required: true, description: 'A ContactField name' }),
     required: t.boolean({ description: 'Refuse a sign-in that lacks the attribute (default false)' }),
@@ -64,7 +65,12 @@ builder.mutationField('addAttributeMapping', (t) =>
     errors: { types: [InputError] },
     args: { input: t.arg({ type: AddAttributeMappingInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      typedErrors(() => addMapping(ctx.em, { ...input, connectionId: input.connectionId.id })),
+      typedErrors(() =>
+        addMapping(ctx.em, {
+          ...input,
+          connectionId: decodeId(String(input.connectionId), 'IdpConnection', ['input', 'connectionId']),
+        }),
+      ),
   }),
 );
 
@@ -74,11 +80,11 @@ builder.mutationField('removeAttributeMapping', (t) =>
     nullable: true,
     authScopes: { admin: true },
     errors: { types: [InputError], directResult: false },
-    args: { id: t.arg.globalID({ required: true }) },
+    args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) =>
       typedErrors(async () => {
-        await removeMapping(ctx.em, id.id);
-        return id.id;
+        await removeMapping(ctx.em, decodeId(String(id), 'AttributeMapping', ['id']));
+        return String(id);
       }),
   }),
 );

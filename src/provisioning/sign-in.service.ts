@@ -20,6 +20,7 @@ export interface SignInResult {
   created: boolean;
   licensesGranted: { id: string; name: string }[];
   changes: FieldChange[];
+  sessionId: string;
   sessionToken: string;
   sessionExpiresAt: Date;
 }
@@ -34,6 +35,11 @@ export interface RejectionRecord {
 }
 
 const MAX_ATTEMPTS = 5;
+
+// The driver expands array parameters into value lists, so list columns travel as one JSON text.
+const placeholder = (m: MappedValue): string =>
+  m.field.multiValued ? `array(select jsonb_array_elements_text(?::jsonb))` : '?';
+const param = (m: MappedValue): unknown => (m.field.multiValued ? JSON.stringify(m.value) : m.value);
 
 type Row = Record<string, unknown>;
 
@@ -96,11 +102,10 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
     const licensesGranted = user.created ? await grantAvailableLicenses(em, user.id) : [];
     const session = newSessionToken();
     const sessionExpiresAt = new Date(Date.now() + deps.sessionTtlSeconds * 1000);
-    await em.execute(`insert into user_session (token_hash, user_id, expires_at) values (?, ?, ?)`, [
-      session.hash,
-      user.id,
-      sessionExpiresAt,
-    ]);
+    const [sessionRow] = await em.execute<Row[]>(
+      `insert into user_session (token_hash, user_id, expires_at) values (?, ?, ?) returning id`,
+      [session.hash, user.id, sessionExpiresAt],
+    );
     const outcome = user.created ? 'CREATED' : changes.length > 0 ? 'UPDATED' : 'SIGNED_IN';
     await em.execute(
       `insert into provisioning_event
@@ -124,6 +129,7 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
       created: user.created,
       licensesGranted,
       changes,
+      sessionId: String(sessionRow?.id),
       sessionToken: session.token,
       sessionExpiresAt,
     };
@@ -161,8 +167,8 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
     const cols = mapped.map((m) => `"${m.field.column}"`);
     const rows = await em.execute<Row[]>(
       `insert into contact (user_id${cols.map((c) => `, ${c}`).join('')})
-       values (?${mapped.map(() => ', ?').join('')}) returning id`,
-      [userId, ...mapped.map((m) => m.value)],
+       values (?${mapped.map((m) => `, ${placeholder(m)}`).join('')}) returning id`,
+      [userId, ...mapped.map(param)],
     );
     const changes = mapped.map((m) => ({
       column: m.field.name,
@@ -183,9 +189,9 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
     );
     if (changed.length > 0) {
       await em.execute(
-        `update contact set ${changed.map((m) => `"${m.field.column}" = ?`).join(', ')}, updated_at = now()
-         where id = ?`,
-        [...changed.map((m) => m.value), current.id],
+        `update contact set ${changed.map((m) => `"${m.field.column}" = ${placeholder(m)}`).join(', ')},
+         updated_at = now() where id = ?`,
+        [...changed.map(param), current.id],
       );
     }
     const changes = changed.map((m) => ({
@@ -209,10 +215,11 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
        returning l.id, l.name`,
     );
     if (granted.length > 0) {
-      await em.execute(`insert into license_grant (license_id, user_id) select unnest(?::uuid[]), ?`, [
-        granted.map((g) => g.id),
-        userId,
-      ]);
+      await em.execute(
+        `insert into license_grant (license_id, user_id)
+         select id::uuid, ? from jsonb_array_elements_text(?::jsonb) id`,
+        [userId, JSON.stringify(granted.map((g) => g.id))],
+      );
     }
     return granted
       .map((g) => ({ id: String(g.id), name: String(g.name) }))

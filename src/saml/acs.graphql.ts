@@ -12,19 +12,15 @@ const SignInResultRef = builder.objectRef<AcsResult>('SignInResult').implement({
     created: t.exposeBoolean('created', { description: 'True when this sign-in provisioned the user' }),
     user: t.field({
       type: UserRef,
-      // The caller holds no session yet while this resolves: these reads are part of the handoff.
-      skipTypeScopes: true,
       resolve: (r, _args, ctx) => ctx.em.findOneOrFail(User, { id: r.userId }),
     }),
     contact: t.field({
       type: ContactRef,
       nullable: true,
-      skipTypeScopes: true,
       resolve: (r, _args, ctx) => (r.contactId ? ctx.em.findOne(Contact, { id: r.contactId }) : null),
     }),
     licensesGranted: t.field({
       type: [LicenseRef],
-      skipTypeScopes: true,
       description: 'Licenses granted by this sign-in (a full license is skipped, not an error)',
       resolve: (r, _args, ctx) =>
         r.licensesGranted.length === 0
@@ -56,12 +52,17 @@ builder.mutationField('samlAcs', (t) =>
     errors: { types: [SignInError] },
     args: { input: t.arg({ type: SamlAcsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      typedErrors(() =>
-        ctx.acs.handle({
+      typedErrors(async () => {
+        const result = await ctx.acs.handle({
           samlResponse: input.samlResponse,
           relayState: input.relayState ?? null,
           via: 'GRAPHQL',
-        }),
-      ),
+        });
+        // The caller holds no session yet: let this response read what the sign-in returned.
+        for (const id of [result.userId, result.contactId, ...result.licensesGranted.map((l) => l.id)]) {
+          if (id) ctx.handedOver.add(id);
+        }
+        return result;
+      }),
   }),
 );

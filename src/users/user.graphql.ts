@@ -10,7 +10,7 @@ type ContactRow = Contact & Record<string, unknown>;
 
 export const ContactRef = builder.node(builder.objectRef<Contact>('Contact'), {
   description: 'The person record of a user; columns filled by the connection attribute mappings.',
-  authScopes: { user: true },
+  authScopes: (record, ctx) => ctx.handedOver.has(record.id) || { user: true },
   id: { resolve: (c) => c.id },
   loadOne: (id, ctx) => ctx.em.findOne(Contact, { id }),
   fields: (t) => ({
@@ -37,7 +37,7 @@ export const ContactRef = builder.node(builder.objectRef<Contact>('Contact'), {
 
 export const UserRef = builder.node(builder.objectRef<User>('User'), {
   description: 'An account; username is the NameID sent by the IdP.',
-  authScopes: { user: true },
+  authScopes: (record, ctx) => ctx.handedOver.has(record.id) || { user: true },
   id: { resolve: (u) => u.id },
   loadOne: (id, ctx) => ctx.em.findOne(User, { id }),
   fields: (t) => ({
