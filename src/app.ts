@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticate.js';
 import type { Config } from './config/config.js';
 import type { Context } from './graphql/context.js';
+import { createMaskError } from './graphql/mask-error.js';
 import { schema } from './graphql/schema.js';
 import { createSignInService } from './provisioning/sign-in.service.js';
 import { createAcsService } from './saml/acs.service.js';
@@ -40,13 +41,7 @@ export function createApp({ config, orm, logger }: AppDeps) {
     graphiql: config.env === 'development',
     landingPage: false,
     // Unexpected errors reach clients as a generic message; the detail goes to the log only.
-    maskedErrors: {
-      maskError: (error, message) => {
-        logger.error({ err: error }, 'unexpected GraphQL error');
-        if (process.env.DEBUG_GQL) console.error(error);
-        return new Error(message);
-      },
-    },
+    maskedErrors: { maskError: createMaskError(logger) },
     logging: false,
     context: async ({ request }): Promise<Context> => ({
       em: orm.em.fork(),
