@@ -277,3 +277,52 @@ describe('a connection with JIT off', () => {
     );
   });
 });
+
+describe('a connection that also requires a signed Response', () => {
+  it('refuses an assertion-only signature and accepts response-and-assertion', async () => {
+    const strict = await TestIdp.create();
+    const id = await createConnection(t.app, strict, { wantResponseSigned: true });
+    await addEntraMappings(t.app, id);
+    const claims = entraClaims('Sig', 'Both', 'sig@fabrikam.example');
+    await expectRefusedWritingOnlyAudit(
+      strict.response('sig@fabrikam.example', claims),
+      'SAML_SIGNATURE_INVALID',
+    );
+    const ok = await postAcs(
+      t.app,
+      strict.response('sig@fabrikam.example', claims, { sign: 'response-and-assertion' }),
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body.created).toBe(true);
+  });
+});
+
+describe('unexpected failures through GraphQL', () => {
+  it('are masked: a generic message, code INTERNAL and a request id, no SQL or stack', async () => {
+    await t.sql(`create function fail_contact() returns trigger language plpgsql as $$
+      begin raise exception 'secret detail'; end $$`);
+    await t.sql(
+      `create trigger fail_contact before insert on contact for each row execute function fail_contact()`,
+    );
+    try {
+      const r = await gql<{ samlAcs: unknown }>(
+        t.app,
+        `mutation($input: SamlAcsInput!) { samlAcs(input: $input) { __typename } }`,
+        {
+          input: {
+            samlResponse: idp.response('mask@contoso.example', entraClaims('M', 'K', 'mask@contoso.example')),
+          },
+        },
+        null,
+      );
+      expect(r.data?.samlAcs).toBeNull();
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors?.[0]?.message).toBe('Unexpected error.');
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'INTERNAL', requestId: expect.any(String) });
+      expect(JSON.stringify(r)).not.toMatch(/secret detail|insert into|at /);
+    } finally {
+      await t.sql('drop trigger fail_contact on contact');
+      await t.sql('drop function fail_contact');
+    }
+  });
+});
