@@ -1,0 +1,115 @@
+/**
+ * The transform plugin kit: the contract between jitprov and the plugin files under `plugins/`, and
+ * the only module those files may import. Everything a plugin may use is re-exported here, so the
+ * loader can refuse any other import with a static check and the kit version states exactly what a
+ * plugin was written against. Keep this module free of I/O: plugins are loaded in worker threads.
+ *
+ * Semver: a new export or an optional field is a minor bump; a removed or changed one is a major.
+ */
+import { z } from 'zod';
+
+// Pure phone-number parsing for the phone plugin (metadata is bundled; no I/O).
+export {
+  type CountryCode,
+  getCountries,
+  isSupportedCountry,
+  parsePhoneNumberFromString,
+} from 'libphonenumber-js';
+export { z };
+
+export const KIT_VERSION = '1.0.0';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What a transform sees of one sign-in, for one mapping. */
+export interface TransformInput {
+  /** The mapped attribute's value: the single value, the array when several, null when absent. */
+  value: string | string[] | null;
+  /** The mapped attribute's values, always an array (empty when absent). */
+  values: string[];
+  /** Every attribute of the assertion by its exact name, each as an array of values. */
+  attributes: Record<string, string[]>;
+  /** The assertion's NameID (the username). */
+  nameId: string;
+}
+
+/** An example's input: omitted parts default (`values` from `value` and back, `{}`, `''`). */
+export interface ExampleInput {
+  value?: string | string[] | null;
+  values?: string[];
+  attributes?: Record<string, string[]>;
+  nameId?: string;
+}
+
+interface ExampleBase<P> {
+  description: string;
+  input: ExampleInput;
+  params: P;
+}
+
+/**
+ * A worked example: documentation for the admin form and a test case. Either the `output` the
+ * transform returns (JSONata's "no result" is `null`) or, for a refusal, `fails` with a fragment
+ * of the TRANSFORM_FAILED message.
+ */
+export type TransformExample<P> =
+  | (ExampleBase<P> & { output: JsonValue; fails?: never })
+  | (ExampleBase<P> & { fails: string; output?: never });
+
+export interface TransformHelper {
+  /**
+   * A pure, synchronous function registered into JSONata as `$<name>`. Throwing fails the transform
+   * with the error's message (TRANSFORM_FAILED). It must not reach files, network or the process.
+   */
+  fn: (...args: never[]) => unknown;
+  /** JSONata function signature, e.g. `<s:s>` or `<ss?:s>`, checked when the plugin loads. */
+  signature: string;
+}
+
+export type ParamsSchema = z.ZodObject;
+
+export interface TransformDefinition<P extends ParamsSchema = ParamsSchema> {
+  /** Unique, a-z 0-9 and dashes; what mappings refer to. */
+  name: string;
+  /** The plugin's own version (semver). */
+  version: string;
+  /** The kit versions this plugin works with (a semver range satisfied by KIT_VERSION). */
+  kit: string;
+  description: string;
+  /** Parameter schema: validates a mapping's parameters and becomes the admin form's JSON Schema. */
+  params: P;
+  /**
+   * JSONata. Sees `$value`, `$values`, `$attributes`, `$nameId`, `$params` (parsed by `params`) and
+   * the helpers as `$<name>`. The expression's own input (`$`) is `$value`.
+   */
+  expression: string;
+  helpers?: Readonly<Record<string, TransformHelper>>;
+  /** At least one; every example runs in the plugin tests. */
+  examples: readonly TransformExample<z.input<P>>[];
+}
+
+/** Declares a transform plugin; a plugin file default-exports the result. */
+export function defineTransform<P extends ParamsSchema>(
+  definition: TransformDefinition<P>,
+): TransformDefinition<P> {
+  return Object.freeze({ ...definition });
+}
+
+/** Fills an example's omitted input parts the way a sign-in would present them. */
+export function toTransformInput(input: ExampleInput): TransformInput {
+  const values = input.values ?? valuesOf(input.value ?? null);
+  const value = input.value !== undefined ? input.value : singleOrList(values);
+  return { value, values, attributes: input.attributes ?? {}, nameId: input.nameId ?? '' };
+}
+
+function valuesOf(value: string | string[] | null): string[] {
+  if (value === null) return [];
+  return Array.isArray(value) ? [...value] : [value];
+}
+
+/** The `$value` of a values list: null when empty, the single value, or the whole array. */
+export function singleOrList(values: readonly string[]): string | string[] | null {
+  if (values.length === 0) return null;
+  if (values.length === 1) return values[0] ?? null;
+  return [...values];
+}
