@@ -1,8 +1,16 @@
 import type { Constructor } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import { Migration20261129000000Init } from './Migration20261129000000_init.js';
+import { Migration20261129090000MappingEngine } from './Migration20261129090000_mapping_engine.js';
+import { Migration20261129100000Saml } from './Migration20261129100000_saml.js';
+import { Migration20261129110000Directory } from './Migration20261129110000_directory.js';
+import { Migration20261129120000Admin } from './Migration20261129120000_admin.js';
 
 /** Append-only. Every file in this folder is listed here (a test holds them in step). */
 export const migrationsList: { name: string; class: Constructor<Migration> }[] = [
   { name: 'Migration20261129000000_init', class: Migration20261129000000Init },
+  { name: 'Migration20261129090000_mapping_engine', class: Migration20261129090000MappingEngine },
+  { name: 'Migration20261129100000_saml', class: Migration20261129100000Saml },
+  { name: 'Migration20261129110000_directory', class: Migration20261129110000Directory },
+  { name: 'Migration20261129120000_admin', class: Migration20261129120000Admin },
 ];

@@ -19,8 +19,8 @@ import {
   type IdpKeyPair,
 } from '../src/demo-idp/index.js';
 
-// All zeros plus "d3m0": obviously not a real tenant, so it never collides with one.
-const DEMO_TENANT = '00000000-0000-4000-8000-00000000d3m0';
+// All zeros plus "de30": obviously not a real tenant, so it never collides with one.
+const DEMO_TENANT = '00000000-0000-4000-8000-00000000de30';
 const DEMO_ENTITY_ID = `https://sts.windows.net/${DEMO_TENANT}/`;
 const DEMO_MAPPINGS: [attributeName: string, column: string][] = [
   [EntraClaims.givenName, 'givenName'],
@@ -30,16 +30,15 @@ const DEMO_MAPPINGS: [attributeName: string, column: string][] = [
   [EntraClaims.department, 'department'],
   [EntraClaims.groups, 'groups'],
 ];
-
 const POST_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
-
 const baseUrl = (process.env.JITPROV_URL ?? 'http://localhost:4000').replace(/\/+$/, '');
 // Resolved like the server resolves it, so both find the same files when run from the same folder.
 const dataDir = path.resolve(process.env.DATA_DIR ?? '.data');
 
+/** An expected failure: its message alone is printed, without a stack. */
 class DemoError extends Error {}
-
 type Json = Record<string, unknown>;
+type GraphQLAnswer = { data?: Json; errors?: { message: string; extensions?: { code?: string } }[] };
 
 const USAGE = 'usage: npm run demo:login -- <email> [--given G --surname S --department D --groups a,b]';
 const text = { type: 'string' } as const;
@@ -107,11 +106,11 @@ async function graphql(token: string, query: string, variables: Json = {}): Prom
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json().catch(() => ({}))) as { data?: Json; errors?: { message: string }[] };
+  const body = (await res.json().catch(() => ({}))) as GraphQLAnswer;
   if (body.errors?.length) {
-    const messages = body.errors.map((e) => e.message).join('; ');
-    // The usual cause: an admin-token file from another DATA_DIR than the running server's.
-    const hint = /not authorized/i.test(messages) ? " (is the admin token the server's?)" : '';
+    const messages = body.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; ');
+    // FORBIDDEN here usually means an admin-token file from another DATA_DIR than the server's.
+    const hint = messages.includes('FORBIDDEN') ? " (is the admin token this server's?)" : '';
     throw new DemoError(`GraphQL error: ${messages}${hint}`);
   }
   if (!body.data) throw new DemoError(`GraphQL answered HTTP ${res.status} without data`);
@@ -129,7 +128,9 @@ async function mutate<T = Json>(admin: string, name: string, payload: string, in
   return r as T;
 }
 
-type Connection = Record<'id' | 'entityId', string> & {
+type Connection = {
+  id: string;
+  entityId: string;
   certificates: { fingerprintSha256: string }[];
   mappings: { column: string }[];
 };
@@ -151,20 +152,22 @@ async function ensureConnection(admin: string, key: IdpKeyPair): Promise<void> {
   // A key.json deleted or replaced after the connection was made would fail at the ACS; say why here.
   const ours = new X509Certificate(key.certPem).fingerprint256;
   if (!conn.certificates.some((c) => c.fingerprintSha256 === ours)) {
-    throw new DemoError(`the "Demo IdP" connection trusts another certificate than ${dataDir}/demo-idp`);
+    const fix = 'restore the key.json it was created with, or start over with a fresh DATA_DIR';
+    throw new DemoError(`the "Demo IdP" connection trusts another key than ${dataDir}/demo-idp: ${fix}`);
   }
   // Per mapping rather than only after creating, so a run interrupted half-way is completed next time.
   for (const [attributeName, column] of DEMO_MAPPINGS) {
     if (conn.mappings.some((m) => m.column === column)) continue;
-    const input = { connectionId: conn.id, attributeName, column };
+    const input = { connectionId: conn.id, mapping: { attributeName, column } };
     await mutate(admin, 'addAttributeMapping', '... on AttributeMapping { id }', input);
     console.log(`Mapping ${attributeName} → ${column} added`);
   }
 }
 
 async function ensureLicense(admin: string): Promise<void> {
-  const data = await graphql(admin, '{ licenses { id name } }');
-  if ((data.licenses as { name: string }[]).some((l) => l.name === 'Demo')) return;
+  const data = await graphql(admin, '{ licenses(first: 100) { edges { node { id name } } } }');
+  const edges = (data.licenses as { edges: { node: { name: string } }[] }).edges;
+  if (edges.some((e) => e.node.name === 'Demo')) return;
   await mutate(admin, 'createLicense', '... on License { id }', { name: 'Demo', seats: 100 });
   console.log('License "Demo" (100 seats) created');
 }
@@ -207,9 +210,7 @@ async function postToAcs(samlResponse: string): Promise<Json> {
     body: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: '' }),
   });
   const notJson = { error: { code: `HTTP ${res.status}`, message: 'the answer is not JSON' } };
-  const body = (await res.json().catch(() => notJson)) as Json & {
-    error?: { code: string; message: string };
-  };
+  const body: Json & { error?: { code: string; message: string } } = await res.json().catch(() => notJson);
   const { error } = body;
   if (error) throw new DemoError(`sign-in refused (HTTP ${res.status}): ${error.code}: ${error.message}`);
   return body;
@@ -223,7 +224,6 @@ async function main(): Promise<void> {
   await ensureLicense(admin);
   const sp = await readSpMetadata();
   console.log(`SP entity id ${sp.entityId}, ACS ${sp.acsUrl}`);
-
   const xml = buildSignedResponse({
     key,
     issuer: DEMO_ENTITY_ID,
@@ -233,9 +233,8 @@ async function main(): Promise<void> {
     attributes: entraAttributes(cli),
   });
   const result = await postToAcs(encodeSamlResponse(xml));
-  console.log(
-    `Signed in as ${cli.nameId}: ${result.created ? 'user created' : 'existing user, not created'}`,
-  );
+  const outcome = result.created ? 'user created' : 'existing user, not created';
+  console.log(`Signed in as ${cli.nameId}: ${outcome}`);
   console.log(JSON.stringify(result, null, 2));
 
   const query = '{ me { username contact { fullName email department groups } licenses { name } } }';

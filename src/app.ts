@@ -7,33 +7,46 @@ import type { Config } from './config/config.js';
 import type { Context } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { schema } from './graphql/schema.js';
+import type { PluginCatalog } from './mapping/transform.js';
 import { createSignInService } from './provisioning/sign-in.service.js';
 import { createAcsService } from './saml/acs.service.js';
+import { createRedirectPolicy } from './saml/relay-state.js';
 import { createSamlRoutes } from './saml/routes.js';
+import { createSpInitiatedService } from './saml/sp-initiated.js';
+import { createSpKeyStore } from './saml/sp-keys.js';
 import { createSamlValidator } from './saml/validator.js';
 
 export interface AppDeps {
   config: Config;
   orm: MikroORM;
   logger: Logger;
+  plugins: PluginCatalog;
 }
 
 /**
  * The whole service as one fetch function (Request → Response), with no listening socket: the
  * server wraps it for node:http, tests call it in process.
  */
-export function createApp({ config, orm, logger }: AppDeps) {
-  const validator = createSamlValidator({ spEntityId: config.spEntityId, acsUrl: config.acsUrl });
-  const signIn = createSignInService({ orm, sessionTtlSeconds: config.sessionTtlSeconds });
+export function createApp({ config, orm, logger, plugins }: AppDeps) {
+  const spKeys = createSpKeyStore({ config, logger });
+  const validator = createSamlValidator({ spEntityId: config.spEntityId, acsUrl: config.acsUrl, spKeys });
+  const redirects = createRedirectPolicy({
+    publicUrl: config.publicUrl,
+    allowedOrigins: config.allowedRedirectOrigins,
+  });
+  const spInitiated = createSpInitiatedService({ orm, config, spKeys, redirects });
+  const signIn = createSignInService({ orm, sessionTtlSeconds: config.sessionTtlSeconds, plugins });
   const acs = createAcsService({
     orm,
     validator,
     signIn,
     maxResponseBytes: config.samlMaxResponseBytes,
+    redirects,
+    spInitiated,
     logger,
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
-  const saml = createSamlRoutes({ config, acs, logger });
+  const saml = createSamlRoutes({ config, acs, spInitiated, spKeys, logger });
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -49,6 +62,7 @@ export function createApp({ config, orm, logger }: AppDeps) {
       requestId: request.headers.get('x-request-id') ?? randomUUID(),
       acs,
       config,
+      plugins,
       handedOver: new Set(),
     }),
   });
@@ -68,6 +82,7 @@ export function createApp({ config, orm, logger }: AppDeps) {
     if (pathname === '/graphql') return yoga.fetch(request, {});
     if (pathname === '/saml/acs' && method === 'POST') return saml.acs(request);
     if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
+    if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
     if (pathname === '/readyz' && method === 'GET') return ready();
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });

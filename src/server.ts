@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { openDatabase } from './db/database.js';
+import { DEFAULT_PLUGIN_DIR, loadPlugins } from './plugins/loader.js';
 
 /** Outside production an admin token is generated once and kept in DATA_DIR, for the demo tool. */
 function ensureAdminToken(config: Config): Config {
@@ -39,10 +40,17 @@ async function main(): Promise<void> {
       'ADMIN_TOKEN not set; using a generated token',
     );
   }
+  // A bad plugin stops the start: better no server than sign-ins failing on a broken transform.
+  const plugins = await loadPlugins(DEFAULT_PLUGIN_DIR, {
+    poolSize: config.plugins.workers,
+    timeoutMs: config.plugins.timeoutMs,
+    deadlineMs: config.plugins.deadlineMs,
+  });
+  logger.info({ plugins: plugins.list().map((p) => `${p.name}@${p.version}`) }, 'transform plugins loaded');
   const db = await openDatabase(config, (msg) => logger.info(msg));
   logger.info({ embedded: db.embedded }, 'database ready, migrations applied');
 
-  const app = createApp({ config, orm: db.orm, logger });
+  const app = createApp({ config, orm: db.orm, logger, plugins });
   const server = createServer(createServerAdapter(app.fetch));
   // Replay records are only needed until their assertions expire.
   const sweep = setInterval(() => {
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
     clearInterval(sweep);
     server.close();
     server.closeAllConnections();
+    await plugins.close();
     await db.close();
     process.exit(0);
   };

@@ -155,12 +155,20 @@ describe('attribute mappings are validated when written', () => {
 
   it('refuses an unknown column', async () => {
     const m = await addMapping(t.app, connectionId, EntraClaims.givenName, 'shoeSize');
-    expect(m).toMatchObject({ __typename: 'InputError', code: 'MAPPING_INVALID', path: ['input', 'column'] });
+    expect(m).toMatchObject({
+      __typename: 'InputError',
+      code: 'MAPPING_INVALID',
+      path: ['input', 'mapping', 'column'],
+    });
   });
 
   it('refuses a multi-valued attribute into a single-valued column', async () => {
     const m = await addMapping(t.app, connectionId, EntraClaims.groups, 'department');
-    expect(m).toMatchObject({ __typename: 'InputError', code: 'MAPPING_INVALID', path: ['input', 'column'] });
+    expect(m).toMatchObject({
+      __typename: 'InputError',
+      code: 'MAPPING_INVALID',
+      path: ['input', 'mapping', 'column'],
+    });
   });
 
   it('refuses a second mapping into the same column', async () => {
@@ -169,7 +177,11 @@ describe('attribute mappings are validated when written', () => {
       position: 0,
     });
     const m = await addMapping(t.app, connectionId, EntraClaims.displayName, 'givenName');
-    expect(m).toMatchObject({ __typename: 'InputError', code: 'MAPPING_INVALID', path: ['input', 'column'] });
+    expect(m).toMatchObject({
+      __typename: 'InputError',
+      code: 'MAPPING_INVALID',
+      path: ['input', 'mapping', 'column'],
+    });
   });
 
   it('refuses a malformed connection id', async () => {

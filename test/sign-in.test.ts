@@ -286,7 +286,7 @@ describe('a connection that also requires a signed Response', () => {
     const claims = entraClaims('Sig', 'Both', 'sig@fabrikam.example');
     await expectRefusedWritingOnlyAudit(
       strict.response('sig@fabrikam.example', claims),
-      'SAML_SIGNATURE_INVALID',
+      'SAML_SIGNATURE_MISSING',
     );
     const ok = await postAcs(
       t.app,

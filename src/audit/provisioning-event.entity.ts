@@ -17,6 +17,7 @@ export interface FieldChange {
 export const ProvisioningEvent = defineEntity({
   name: 'ProvisioningEvent',
   tableName: 'provisioning_event',
+  indexes: [{ name: 'provisioning_event_created_at_id_index', properties: ['createdAt', 'id'] }],
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     createdAt: p

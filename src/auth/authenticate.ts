@@ -13,12 +13,16 @@ export function createAuthenticator(deps: { orm: MikroORM; adminToken: string | 
     if (!token) return { kind: 'anonymous' };
     if (deps.adminToken && secretsEqual(token, deps.adminToken)) return { kind: 'admin' };
     if (!token.startsWith('jps_')) return { kind: 'anonymous' };
-    const rows = await deps.orm.em.fork().execute<{ session_id: string; user_id: string }[]>(
-      `select s.id as session_id, s.user_id from user_session s join app_user u on u.id = s.user_id
+    const rows = await deps.orm.em
+      .fork()
+      .execute<{ session_id: string; user_id: string; is_admin: boolean }[]>(
+        `select s.id as session_id, s.user_id, u.is_admin from user_session s join app_user u on u.id = s.user_id
        where s.token_hash = ? and s.revoked_at is null and s.expires_at > now() and u.status = 'ACTIVE'`,
-      [hashToken(token)],
-    );
+        [hashToken(token)],
+      );
     const row = rows[0];
-    return row ? { kind: 'user', userId: row.user_id, sessionId: row.session_id } : { kind: 'anonymous' };
+    return row
+      ? { kind: 'user', userId: row.user_id, sessionId: row.session_id, admin: row.is_admin === true }
+      : { kind: 'anonymous' };
   };
 }

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -30,7 +31,28 @@ const EnvSchema = z.object({
     .max(4 * 1024 * 1024)
     .default(256 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Worker threads evaluating transform plugins (each with a hard deadline). */
+  PLUGIN_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
+  /** JSONata's own time limit per transform evaluation. */
+  PLUGIN_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Hard deadline per transform evaluation: the worker is terminated past it. */
+  PLUGIN_DEADLINE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  /** Comma-separated origins a RelayState may send the browser to after sign-in; default PUBLIC_URL's. */
+  ALLOWED_REDIRECT_ORIGINS: z.string().optional(),
+  /** How long an SP-initiated AuthnRequest can be answered. */
+  SAML_AUTHN_REQUEST_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  /** SP key pairs (PEM; `\n` escapes allowed). Unset: generated once into DATA_DIR. */
+  SAML_SP_SIGNING_KEY: z.string().min(1).optional(),
+  SAML_SP_SIGNING_CERT: z.string().min(1).optional(),
+  SAML_SP_DECRYPTION_KEY: z.string().min(1).optional(),
+  SAML_SP_DECRYPTION_CERT: z.string().min(1).optional(),
 });
+
+/** A private key and the certificate that publishes its public half. */
+export interface PemKeyPair {
+  readonly privateKeyPem: string;
+  readonly certPem: string;
+}
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -46,6 +68,14 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   readonly samlMaxResponseBytes: number;
   readonly logLevel: string;
+  readonly plugins: { readonly workers: number; readonly timeoutMs: number; readonly deadlineMs: number };
+  /** Origins (scheme://host[:port]) RelayState redirects may go to. */
+  readonly allowedRedirectOrigins: readonly string[];
+  readonly samlAuthnRequestTtlSeconds: number;
+  /** Signs AuthnRequests for connections that ask for it; null = generated into DATA_DIR. */
+  readonly spSigningKey: PemKeyPair | null;
+  /** Decrypts EncryptedAssertions; null = generated into DATA_DIR. */
+  readonly spDecryptionKey: PemKeyPair | null;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +93,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('invalid environment:\n  ADMIN_TOKEN: required in production');
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const problems: string[] = [];
+  const allowedRedirectOrigins = redirectOrigins(e.ALLOWED_REDIRECT_ORIGINS ?? publicUrl, problems);
+  const spSigningKey = keyPair('SAML_SP_SIGNING', e.SAML_SP_SIGNING_KEY, e.SAML_SP_SIGNING_CERT, problems);
+  const spDecryptionKey = keyPair(
+    'SAML_SP_DECRYPTION',
+    e.SAML_SP_DECRYPTION_KEY,
+    e.SAML_SP_DECRYPTION_CERT,
+    problems,
+  );
+  if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join('\n  ')}`);
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -77,5 +117,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     samlMaxResponseBytes: e.SAML_MAX_RESPONSE_BYTES,
     logLevel: e.LOG_LEVEL,
+    plugins: Object.freeze({
+      workers: e.PLUGIN_WORKERS,
+      timeoutMs: e.PLUGIN_TIMEOUT_MS,
+      deadlineMs: Math.max(e.PLUGIN_DEADLINE_MS, e.PLUGIN_TIMEOUT_MS),
+    }),
+    allowedRedirectOrigins,
+    samlAuthnRequestTtlSeconds: e.SAML_AUTHN_REQUEST_TTL_SECONDS,
+    spSigningKey,
+    spDecryptionKey,
   });
+}
+
+function redirectOrigins(list: string, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of list.split(',').map((s) => s.trim())) {
+    if (entry === '') continue;
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      problems.push(`ALLOWED_REDIRECT_ORIGINS: "${entry}" is not an http(s) origin`);
+    } else {
+      origins.push(url.origin);
+    }
+  }
+  return origins;
+}
+
+function keyPair(
+  prefix: string,
+  key: string | undefined,
+  cert: string | undefined,
+  problems: string[],
+): PemKeyPair | null {
+  if (key === undefined && cert === undefined) return null;
+  if (key === undefined || cert === undefined) {
+    problems.push(`${prefix}_KEY and ${prefix}_CERT: set both or neither`);
+    return null;
+  }
+  // Env files often carry PEM on one line with literal \n.
+  const pair = { privateKeyPem: key.replace(/\\n/g, '\n'), certPem: cert.replace(/\\n/g, '\n') };
+  try {
+    if (!new X509Certificate(pair.certPem).checkPrivateKey(createPrivateKey(pair.privateKeyPem))) {
+      problems.push(`${prefix}_CERT does not belong to ${prefix}_KEY`);
+    }
+  } catch {
+    // The parse error may quote key material: name the variables only.
+    problems.push(`${prefix}_KEY / ${prefix}_CERT: not a PEM private key and certificate`);
+  }
+  return pair;
 }

@@ -1,7 +1,9 @@
+import { AdminAuditEvent } from '../audit/admin-audit.entity.js';
 import { ProvisioningEvent } from '../audit/provisioning-event.entity.js';
 import { Session } from '../auth/session.entity.js';
 import { License, LicenseGrant } from '../licenses/license.entity.js';
 import { AttributeMapping } from '../mapping/mapping.entity.js';
+import { AuthnRequest } from '../saml/authn-request.entity.js';
 import { ConsumedAssertion, IdpConnection } from '../saml/connection.entity.js';
 import { Contact, User } from '../users/user.entity.js';
 
@@ -9,6 +11,7 @@ import { Contact, User } from '../users/user.entity.js';
 export const entities = [
   IdpConnection,
   ConsumedAssertion,
+  AuthnRequest,
   User,
   Contact,
   License,
@@ -16,4 +19,5 @@ export const entities = [
   AttributeMapping,
   Session,
   ProvisioningEvent,
+  AdminAuditEvent,
 ];

@@ -21,6 +21,8 @@ export interface SignedResponseOptions {
   sign?: 'assertion' | 'response-and-assertion' | 'response' | 'none';
   /** Default sha256 (rsa-sha256 with a sha256 digest). */
   signatureAlgorithm?: 'sha256' | 'sha1';
+  /** Default: the signature algorithm's own (sha1 with rsa-sha1, sha256 with rsa-sha256). */
+  digestAlgorithm?: 'sha256' | 'sha1';
   /** IssueInstant and AuthnInstant; default now. */
   now?: Date;
   /** Conditions@NotBefore; default now - 5 min. */
@@ -56,11 +58,25 @@ const ASSERTION_XPATH = `${RESPONSE_XPATH}/*[local-name(.)='Assertion']`;
 
 /** A SAML 2.0 Response shaped, ordered and signed the way Microsoft Entra ID sends it. */
 export function buildSignedResponse(opts: SignedResponseOptions): string {
-  const now = opts.now ?? new Date();
-  const assertionId = opts.assertionId ?? `_${randomUUID()}`;
-  const xml = buildResponseXml(opts, now, assertionId);
+  return signResponseXml(buildUnsignedResponse(opts), opts);
+}
+
+/** The same Response before signing: for tests that alter it and then sign (see signResponseXml). */
+export function buildUnsignedResponse(opts: Omit<SignedResponseOptions, 'key'>): string {
+  return buildResponseXml(opts, opts.now ?? new Date(), opts.assertionId ?? `_${randomUUID()}`);
+}
+
+/** Signs a Response built by buildUnsignedResponse (its assertion, the Response, or both) as Entra does. */
+export function signResponseXml(
+  xml: string,
+  opts: Pick<SignedResponseOptions, 'key' | 'sign' | 'signatureAlgorithm' | 'digestAlgorithm'>,
+): string {
   const sign = opts.sign ?? 'assertion';
-  const algorithm = ALGORITHMS[opts.signatureAlgorithm ?? 'sha256'];
+  const signatureAlgorithm = opts.signatureAlgorithm ?? 'sha256';
+  const algorithm = {
+    signature: ALGORITHMS[signatureAlgorithm].signature,
+    digest: ALGORITHMS[opts.digestAlgorithm ?? signatureAlgorithm].digest,
+  };
   let signed = xml;
   if (sign === 'assertion' || sign === 'response-and-assertion') {
     signed = signEnveloped(signed, ASSERTION_XPATH, opts.key, algorithm);
@@ -77,7 +93,7 @@ export function encodeSamlResponse(xml: string): string {
   return Buffer.from(xml, 'utf8').toString('base64');
 }
 
-function buildResponseXml(opts: SignedResponseOptions, now: Date, assertionId: string): string {
+function buildResponseXml(opts: Omit<SignedResponseOptions, 'key'>, now: Date, assertionId: string): string {
   const issueInstant = now.toISOString();
   const notBefore = (opts.notBefore ?? new Date(now.getTime() - 5 * 60_000)).toISOString();
   const notOnOrAfter = (opts.notOnOrAfter ?? new Date(now.getTime() + 60 * 60_000)).toISOString();
@@ -128,7 +144,7 @@ function signEnveloped(
   xml: string,
   targetXpath: string,
   key: IdpKeyPair,
-  algorithm: (typeof ALGORITHMS)[keyof typeof ALGORITHMS],
+  algorithm: { signature: string; digest: string },
 ): string {
   const sig = new SignedXml({
     privateKey: key.privateKeyPem,

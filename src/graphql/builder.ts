@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -8,14 +9,14 @@ import type { Context } from './context.js';
 export const builder = new SchemaBuilder<{
   Context: Context;
   AuthScopes: { admin: boolean; user: boolean };
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown } };
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DataloaderPlugin],
   scopeAuth: {
     authScopes: (ctx) => ({
-      admin: ctx.auth.kind === 'admin',
+      admin: ctx.auth.kind === 'admin' || (ctx.auth.kind === 'user' && ctx.auth.admin),
       user: ctx.auth.kind === 'user' || ctx.auth.kind === 'admin',
     }),
   },

@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config/config.js';
+import type { PluginCatalog } from '../mapping/transform.js';
 import type { AcsService } from '../saml/acs.service.js';
 
 export type Auth =
   | { kind: 'anonymous' }
   | { kind: 'admin' }
-  | { kind: 'user'; userId: string; sessionId: string };
+  | { kind: 'user'; userId: string; sessionId: string; admin: boolean };
 
 /** Built once per request: a forked EntityManager, the caller, and the services resolvers use. */
 export interface Context {
@@ -14,6 +15,7 @@ export interface Context {
   requestId: string;
   acs: AcsService;
   config: Config;
+  plugins: PluginCatalog;
   /** Ids of records this request may read without a session: what a sign-in handoff returns. */
   handedOver: Set<string>;
 }

@@ -2,10 +2,14 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './errors.graphql.js';
 import '../mapping/mapping.graphql.js';
+import '../mapping/preview.graphql.js';
 import '../saml/connection.graphql.js';
 import '../licenses/license.graphql.js';
 import '../users/user.graphql.js';
+import '../users/directory.graphql.js';
+import '../users/user-admin.graphql.js';
 import '../saml/acs.graphql.js';
+import '../audit/audit.graphql.js';
 
 export const schema = builder.toSchema();
 

@@ -1,7 +1,10 @@
+import { adminChange } from '../audit/admin-audit.js';
 import { builder } from '../graphql/builder.js';
+import { type CountedConnection, connectionOf } from '../graphql/connection.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
+import { decodeId } from '../graphql/zod.js';
 import { License } from './license.entity.js';
-import { createLicense } from './license.service.js';
+import { createLicense, grantLicense, revokeLicense, updateLicense } from './license.service.js';
 
 export const LicenseRef = builder.node(builder.objectRef<License>('License'), {
   description: 'A product license; every new user gets each active license with a free seat.',
@@ -23,12 +26,36 @@ export const LicenseRef = builder.node(builder.objectRef<License>('License'), {
 });
 
 builder.queryField('licenses', (t) =>
-  t.field({
-    type: [LicenseRef],
-    nullable: true,
-    authScopes: { admin: true },
-    resolve: (_root, _args, ctx) => ctx.em.find(License, {}, { orderBy: { name: 'asc' } }),
-  }),
+  t.connection(
+    {
+      type: LicenseRef,
+      nullable: true,
+      authScopes: { admin: true },
+      args: { active: t.arg.boolean({ description: 'Only active (true) or inactive (false) licenses' }) },
+      resolve: (_root, args, ctx) =>
+        connectionOf(
+          ctx.em,
+          {
+            select: 'l.*',
+            from: 'from license l',
+            where: args.active === null || args.active === undefined ? [] : ['l.active = ?'],
+            params: args.active === null || args.active === undefined ? [] : [args.active],
+            sortExpr: 'l.name',
+            idExpr: 'l.id',
+            descending: false,
+          },
+          args,
+          (row) => ctx.em.map(License, row),
+        ),
+    },
+    {
+      fields: (c) => ({
+        totalCount: c.int({
+          resolve: (conn) => (conn as unknown as CountedConnection<License>).totalCount(),
+        }),
+      }),
+    },
+  ),
 );
 
 const CreateLicenseInput = builder.inputType('CreateLicenseInput', {
@@ -45,6 +72,76 @@ builder.mutationField('createLicense', (t) =>
     authScopes: { admin: true },
     errors: { types: [InputError] },
     args: { input: t.arg({ type: CreateLicenseInput, required: true }) },
-    resolve: (_root, { input }, ctx) => typedErrors(() => createLicense(ctx.em, input)),
+    resolve: (_root, { input }, ctx) =>
+      typedErrors(() =>
+        adminChange(ctx, 'license.create', async (em) => {
+          const license = await createLicense(em, input);
+          return { result: license, targetType: 'License', targetId: license.id, after: license };
+        }),
+      ),
   }),
 );
+
+const UpdateLicenseInput = builder.inputType('UpdateLicenseInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    seats: t.int({ description: 'New seat limit; refused below the seats in use' }),
+    unlimited: t.boolean({ description: 'Remove the seat limit' }),
+    active: t.boolean({ description: 'An inactive license is granted to nobody new' }),
+  }),
+});
+
+builder.mutationField('updateLicense', (t) =>
+  t.field({
+    type: LicenseRef,
+    nullable: true,
+    authScopes: { admin: true },
+    errors: { types: [InputError] },
+    args: { input: t.arg({ type: UpdateLicenseInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      typedErrors(() =>
+        adminChange(ctx, 'license.update', async (em) => {
+          const id = decodeId(String(input.id), 'License', ['input', 'id']);
+          const before = await em.findOne(License, { id });
+          const beforeSnapshot = before ? { ...before } : null;
+          const after = await updateLicense(em, id, { ...input, id: undefined });
+          return { result: after, targetType: 'License', targetId: id, before: beforeSnapshot, after };
+        }),
+      ),
+  }),
+);
+
+const LicenseGrantInput = builder.inputType('LicenseGrantInput', {
+  fields: (t) => ({ licenseId: t.id({ required: true }), userId: t.id({ required: true }) }),
+});
+
+for (const [field, action, run] of [
+  ['grantLicense', 'license.grant', grantLicense],
+  ['revokeLicense', 'license.revoke', revokeLicense],
+] as const) {
+  builder.mutationField(field, (t) =>
+    t.field({
+      type: LicenseRef,
+      nullable: true,
+      authScopes: { admin: true },
+      errors: { types: [InputError] },
+      args: { input: t.arg({ type: LicenseGrantInput, required: true }) },
+      resolve: (_root, { input }, ctx) =>
+        typedErrors(() =>
+          adminChange(ctx, action, async (em) => {
+            const licenseId = decodeId(String(input.licenseId), 'License', ['input', 'licenseId']);
+            const userId = decodeId(String(input.userId), 'User', ['input', 'userId']);
+            await run(em, licenseId, userId);
+            const license = await em.findOneOrFail(License, { id: licenseId }, { refresh: true });
+            return {
+              result: license,
+              targetType: 'License',
+              targetId: licenseId,
+              after: { userId, used: license.used },
+            };
+          }),
+        ),
+    }),
+  );
+}

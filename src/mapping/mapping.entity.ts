@@ -4,7 +4,15 @@ import { IdpConnection } from '../saml/connection.entity.js';
 export const MappingKind = ['COPY', 'TRANSFORM'] as const;
 export type MappingKind = (typeof MappingKind)[number];
 
-/** SAML attribute name → contact column, per connection, ordered by `position`. */
+/** How several values land in a single-valued column (list columns always take them all). */
+export const MultiValuePolicy = ['FIRST', 'JOIN', 'REFUSE'] as const;
+export type MultiValuePolicy = (typeof MultiValuePolicy)[number];
+
+/** When a mapping writes its column: at creation only, at every sign-in, or while the column is empty. */
+export const WritePolicy = ['ON_CREATE', 'ALWAYS', 'IF_EMPTY'] as const;
+export type WritePolicy = (typeof WritePolicy)[number];
+
+/** SAML attribute (or transform plugin) → contact column, per connection, ordered by `position`. */
 export const AttributeMapping = defineEntity({
   name: 'AttributeMapping',
   tableName: 'attribute_mapping',
@@ -13,14 +21,27 @@ export const AttributeMapping = defineEntity({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     connection: p.manyToOne(IdpConnection).index().deleteRule('cascade'),
     position: p.integer(),
-    attributeName: p.string().length(1024),
+    /** The attribute as the IdP names it; optional for transforms that read $attributes. */
+    attributeName: p.string().length(1024).nullable(),
     column: p.string().length(64),
     kind: p.enum([...MappingKind]).default('COPY'),
+    plugin: p.string().length(64).nullable(),
+    params: p.json<Record<string, unknown>>().nullable(),
     required: p.boolean().default(false),
+    /** Used when the attribute is absent: a string, or a list for list columns. */
+    defaultValue: p.json<string | string[]>().nullable(),
+    multiValue: p.enum([...MultiValuePolicy]).default('REFUSE'),
+    separator: p.string().length(16).default(', '),
+    writePolicy: p.enum([...WritePolicy]).default('ALWAYS'),
     createdAt: p
       .datetime()
       .defaultRaw('now()')
       .onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type AttributeMapping = InferEntity<typeof AttributeMapping>;

@@ -4,86 +4,96 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { isUniqueViolation, parseInput } from '../graphql/zod.js';
 import { IdpConnection } from '../saml/connection.entity.js';
-import { findContactField, KNOWN_MULTI_VALUED_ATTRIBUTES } from './contact-fields.js';
 import { AttributeMapping } from './mapping.entity.js';
+import { type CheckedMapping, checkMapping } from './mapping-rules.js';
+import type { TransformPlugins } from './transform.js';
 
-export const AddMappingInput = z.object({
-  connectionId: z.string().uuid(),
-  attributeName: z.string().trim().min(1).max(1024),
-  column: z.string().min(1).max(64),
-  required: z.boolean().nullish(),
+const Placement = z.object({
+  connectionId: z.uuid(),
   /** 0-based position among the connection's mappings; default: last. */
   position: z.number().int().min(0).nullish(),
 });
 
-/**
- * Adds a COPY mapping, validated now rather than at sign-in: the connection and column exist, no
- * other mapping fills the column, and a known multi-valued attribute only goes to a list column.
- */
-export async function addMapping(em: EntityManager, input0: unknown): Promise<AttributeMapping> {
-  const input = parseInput(AddMappingInput, input0);
-  const connection = await em.findOne(IdpConnection, { id: input.connectionId });
+const columnTaken = (column: string, path: (string | number)[]) =>
+  new AppError('MAPPING_INVALID', `another mapping already fills column "${column}"`, { path });
+
+function toRow(m: CheckedMapping) {
+  return {
+    kind: m.kind,
+    attributeName: m.attributeName ?? null,
+    column: m.field.name,
+    plugin: m.kind === 'TRANSFORM' ? (m.plugin ?? null) : null,
+    params: m.kind === 'TRANSFORM' ? m.params : null,
+    required: m.required,
+    defaultValue: m.defaultValue ?? null,
+    multiValue: m.multiValue,
+    separator: m.separator,
+    writePolicy: m.writePolicy,
+  };
+}
+
+async function flushMapping(em: EntityManager, column: string) {
+  try {
+    await em.flush();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw columnTaken(column, ['input', 'mapping', 'column']);
+    throw e;
+  }
+}
+
+/** Adds a mapping at a position (default last), validated first; positions stay 0..n-1. */
+export async function addMapping(
+  em: EntityManager,
+  plugins: TransformPlugins,
+  input: Record<string, unknown>,
+): Promise<AttributeMapping> {
+  const placement = parseInput(Placement, input);
+  const checked = checkMapping(input.mapping, plugins, ['input', 'mapping']);
+  const connection = await em.findOne(IdpConnection, { id: placement.connectionId });
   if (!connection) {
     throw new AppError('NOT_FOUND', 'no IdP connection has this id', { path: ['input', 'connectionId'] });
   }
-  const field = findContactField(input.column);
-  if (!field) {
-    throw new AppError(
-      'MAPPING_INVALID',
-      `contact has no column "${input.column}" (see the contactFields query)`,
-      {
-        path: ['input', 'column'],
-      },
-    );
-  }
-  if (!field.multiValued && KNOWN_MULTI_VALUED_ATTRIBUTES.has(input.attributeName)) {
-    throw new AppError(
-      'MAPPING_INVALID',
-      `attribute "${input.attributeName}" is multi-valued and column "${field.name}" takes one value`,
-      { path: ['input', 'column'] },
-    );
-  }
-  const existing = await em.find(
-    AttributeMapping,
-    { connection: connection.id },
-    { orderBy: { position: 'asc' } },
-  );
-  if (existing.some((m) => m.column === field.name)) {
-    throw new AppError('MAPPING_INVALID', `another mapping already fills column "${field.name}"`, {
-      path: ['input', 'column'],
-    });
-  }
-  const position = Math.min(input.position ?? existing.length, existing.length);
+  const existing = await em.count(AttributeMapping, {
+    connection: connection.id,
+    column: checked.field.name,
+  });
+  if (existing > 0) throw columnTaken(checked.field.name, ['input', 'mapping', 'column']);
   return em.transactional(async (tx) => {
-    // Make room at `position`; positions stay a dense 0..n-1 sequence.
+    const count = await tx.count(AttributeMapping, { connection: connection.id });
+    const position = Math.min(placement.position ?? count, count);
     await tx.nativeUpdate(
       AttributeMapping,
       { connection: connection.id, position: { $gte: position } },
       { position: raw('position + 1') },
     );
-    const mapping = tx.create(AttributeMapping, {
-      connection: connection.id,
-      attributeName: input.attributeName,
-      column: field.name,
-      kind: 'COPY',
-      required: input.required ?? false,
-      position,
-    });
-    try {
-      await tx.flush();
-    } catch (e) {
-      if (isUniqueViolation(e)) {
-        throw new AppError('MAPPING_INVALID', `another mapping already fills column "${field.name}"`, {
-          path: ['input', 'column'],
-        });
-      }
-      throw e;
-    }
+    const mapping = tx.create(AttributeMapping, { connection: connection.id, position, ...toRow(checked) });
+    await flushMapping(tx, checked.field.name);
     return mapping;
   });
 }
 
-export async function removeMapping(em: EntityManager, id: string): Promise<string> {
+/** Replaces a mapping's definition (its position stays), validated like a new one. */
+export async function updateMapping(
+  em: EntityManager,
+  plugins: TransformPlugins,
+  id: string,
+  input: Record<string, unknown>,
+): Promise<AttributeMapping> {
+  const mapping = await em.findOne(AttributeMapping, { id });
+  if (!mapping) throw new AppError('NOT_FOUND', 'no attribute mapping has this id', { path: ['id'] });
+  const checked = checkMapping(input, plugins, ['input', 'mapping']);
+  const clash = await em.count(AttributeMapping, {
+    connection: mapping.connection.id,
+    column: checked.field.name,
+    id: { $ne: id },
+  });
+  if (clash > 0) throw columnTaken(checked.field.name, ['input', 'mapping', 'column']);
+  em.assign(mapping, toRow(checked));
+  await flushMapping(em, checked.field.name);
+  return mapping;
+}
+
+export async function removeMapping(em: EntityManager, id: string): Promise<void> {
   const mapping = await em.findOne(AttributeMapping, { id });
   if (!mapping) throw new AppError('NOT_FOUND', 'no attribute mapping has this id', { path: ['id'] });
   await em.transactional(async (tx) => {
@@ -94,5 +104,37 @@ export async function removeMapping(em: EntityManager, id: string): Promise<stri
       { position: raw('position - 1') },
     );
   });
-  return id;
+}
+
+/** Sets the order of a connection's mappings: `ids` must name each of them exactly once. */
+export async function reorderMappings(
+  em: EntityManager,
+  connectionId: string,
+  ids: string[],
+): Promise<AttributeMapping[]> {
+  const mappings = await em.find(
+    AttributeMapping,
+    { connection: connectionId },
+    { orderBy: { position: 'asc' } },
+  );
+  const known = new Set(mappings.map((m) => m.id));
+  if (ids.length !== mappings.length || new Set(ids).size !== ids.length || !ids.every((i) => known.has(i))) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'mappingIds must list every mapping of the connection exactly once',
+      {
+        path: ['input', 'mappingIds'],
+      },
+    );
+  }
+  const byId = new Map(mappings.map((m) => [m.id, m]));
+  ids.forEach((mid, position) => {
+    byId.get(mid)!.position = position;
+  });
+  await em.flush();
+  return ids.map((mid) => byId.get(mid)!);
+}
+
+export function listMappings(em: EntityManager, connectionId: string): Promise<AttributeMapping[]> {
+  return em.find(AttributeMapping, { connection: connectionId }, { orderBy: { position: 'asc' } });
 }

@@ -4,6 +4,8 @@ import { newSessionToken } from '../auth/tokens.js';
 import { asAppError, isRetryable } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import { applyMappings, type MappedValue, type MappingRule } from '../mapping/engine.js';
+import type { TransformPlugins } from '../mapping/transform.js';
+import { planContactWrite } from '../mapping/write-plan.js';
 import type { ValidatedAssertion } from '../saml/validator.js';
 
 export type SignInVia = 'ACS_POST' | 'GRAPHQL' | 'DEMO';
@@ -12,7 +14,13 @@ export interface SignInConnection {
   id: string;
   jitEnabled: boolean;
   refreshOnLogin: boolean;
+  groupsAttribute: string;
+  adminGroups: string[];
 }
+
+/** The admin role follows the IdP: held while the person is in one of the connection's admin groups. */
+const holdsAdminRole = (c: SignInConnection, a: ValidatedAssertion): boolean =>
+  c.adminGroups.length > 0 && (a.attributes[c.groupsAttribute] ?? []).some((g) => c.adminGroups.includes(g));
 
 export interface SignInResult {
   userId: string;
@@ -49,18 +57,25 @@ type Row = Record<string, unknown>;
  * behaviour is the point: the unique username with ON CONFLICT makes 50 racing first sign-ins
  * create one user, and the conditional seat UPDATE never oversubscribes a license.
  */
-export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: number }) {
+export function createSignInService(deps: {
+  orm: MikroORM;
+  sessionTtlSeconds: number;
+  plugins: TransformPlugins;
+}) {
   async function signIn(
     connection: SignInConnection,
     rules: readonly MappingRule[],
     assertion: ValidatedAssertion,
     via: SignInVia,
   ): Promise<SignInResult> {
+    // Mapping values depend on the assertion alone: computed (plugins included) before the
+    // transaction opens, so locks are held only for the writes.
+    const mapped = await applyMappings(rules, assertion, deps.plugins);
     for (let attempt = 1; ; attempt++) {
       try {
         return await deps.orm.em
           .fork()
-          .transactional((em) => provision(em, connection, rules, assertion, via));
+          .transactional((em) => provision(em, connection, mapped, assertion, via));
       } catch (e) {
         if (attempt < MAX_ATTEMPTS && isRetryable(e)) continue;
         throw asAppError(e);
@@ -71,7 +86,7 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
   async function provision(
     em: EntityManager,
     connection: SignInConnection,
-    rules: readonly MappingRule[],
+    mapped: readonly MappedValue[],
     a: ValidatedAssertion,
     via: SignInVia,
   ): Promise<SignInResult> {
@@ -86,17 +101,21 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
       });
     }
 
-    const user = await upsertUser(em, connection, a.nameId);
+    const user = await upsertUser(em, connection, a.nameId, holdsAdminRole(connection, a));
     if (user.status === 'BLOCKED') throw new AppError('USER_BLOCKED', `user "${a.nameId}" is blocked`);
 
-    // After the user row exists in this transaction: a mapping failure here must roll it back.
-    const mapped = applyMappings(rules, a.attributes);
     let contactId: string | null = null;
     let changes: FieldChange[] = [];
     if (user.created) {
-      ({ contactId, changes } = await insertContact(em, user.id, mapped));
+      ({ contactId, changes } = await writeContact(em, user.id, null, mapped));
     } else if (connection.refreshOnLogin) {
-      ({ contactId, changes } = await refreshContact(em, user.id, mapped));
+      const current = (
+        await em.execute<Row[]>(`select * from contact where user_id = ? for update`, [user.id])
+      )[0];
+      ({ contactId, changes } = await writeContact(em, user.id, current ?? null, mapped));
+    } else {
+      const [row] = await em.execute<Row[]>('select id from contact where user_id = ?', [user.id]);
+      contactId = row ? String(row.id) : null;
     }
 
     const licensesGranted = user.created ? await grantAvailableLicenses(em, user.id) : [];
@@ -135,12 +154,17 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
     };
   }
 
-  async function upsertUser(em: EntityManager, connection: SignInConnection, username: string) {
+  async function upsertUser(
+    em: EntityManager,
+    connection: SignInConnection,
+    username: string,
+    isAdmin: boolean,
+  ) {
     // Existing users are matched first so that JIT-off connections never insert, and so that a user
     // provisioned through another connection is refused instead of being taken over.
     const touch = await em.execute<Row[]>(
-      `update app_user set last_login_at = now() where username = ? returning id, status, connection_id`,
-      [username],
+      `update app_user set last_login_at = now(), is_admin = ? where username = ? returning id, status, connection_id`,
+      [isAdmin, username],
     );
     let row = touch[0];
     let created = false;
@@ -149,10 +173,10 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
         throw new AppError('JIT_DISABLED', `user "${username}" does not exist and JIT provisioning is off`);
       }
       const inserted = await em.execute<Row[]>(
-        `insert into app_user (username, connection_id, last_login_at) values (?, ?, now())
-         on conflict (username) do update set last_login_at = excluded.last_login_at
+        `insert into app_user (username, connection_id, last_login_at, is_admin) values (?, ?, now(), ?)
+         on conflict (username) do update set last_login_at = excluded.last_login_at, is_admin = excluded.is_admin
          returning id, status, connection_id, (xmax = 0) as created`,
-        [username, connection.id],
+        [username, connection.id, isAdmin],
       );
       row = inserted[0] as Row;
       created = row.created === true;
@@ -163,43 +187,28 @@ export function createSignInService(deps: { orm: MikroORM; sessionTtlSeconds: nu
     return { id: String(row.id), status: String(row.status), created };
   }
 
-  async function insertContact(em: EntityManager, userId: string, mapped: MappedValue[]) {
-    const cols = mapped.map((m) => `"${m.field.column}"`);
-    const rows = await em.execute<Row[]>(
-      `insert into contact (user_id${cols.map((c) => `, ${c}`).join('')})
-       values (?${mapped.map((m) => `, ${placeholder(m)}`).join('')}) returning id`,
-      [userId, ...mapped.map(param)],
-    );
-    const changes = mapped.map((m) => ({
-      column: m.field.name,
-      old: null,
-      new: m.value,
-      mappingId: m.mappingId,
-    }));
-    return { contactId: String(rows[0]?.id), changes };
-  }
-
-  async function refreshContact(em: EntityManager, userId: string, mapped: MappedValue[]) {
-    const current = (
-      await em.execute<Row[]>(`select * from contact where user_id = ? for update`, [userId])
-    )[0];
-    if (!current) return insertContact(em, userId, mapped);
-    const changed = mapped.filter(
-      (m) => JSON.stringify(current[m.field.column] ?? null) !== JSON.stringify(m.value),
-    );
-    if (changed.length > 0) {
+  async function writeContact(
+    em: EntityManager,
+    userId: string,
+    current: Row | null,
+    mapped: readonly MappedValue[],
+  ) {
+    const { writes, changes } = planContactWrite(current, mapped);
+    if (!current) {
+      const rows = await em.execute<Row[]>(
+        `insert into contact (user_id${writes.map((m) => `, "${m.field.column}"`).join('')})
+         values (?${writes.map((m) => `, ${placeholder(m)}`).join('')}) returning id`,
+        [userId, ...writes.map(param)],
+      );
+      return { contactId: String(rows[0]?.id), changes };
+    }
+    if (writes.length > 0) {
       await em.execute(
-        `update contact set ${changed.map((m) => `"${m.field.column}" = ${placeholder(m)}`).join(', ')},
+        `update contact set ${writes.map((m) => `"${m.field.column}" = ${placeholder(m)}`).join(', ')},
          updated_at = now() where id = ?`,
-        [...changed.map(param), current.id],
+        [...writes.map(param), current.id],
       );
     }
-    const changes = changed.map((m) => ({
-      column: m.field.name,
-      old: current[m.field.column] ?? null,
-      new: m.value,
-      mappingId: m.mappingId,
-    }));
     return { contactId: String(current.id), changes };
   }
 

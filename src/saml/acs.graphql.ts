@@ -33,13 +33,20 @@ const SignInResultRef = builder.objectRef<AcsResult>('SignInResult').implement({
     }),
     sessionToken: t.exposeString('sessionToken', { description: 'Opaque bearer token for this user' }),
     sessionExpiresAt: t.expose('sessionExpiresAt', { type: 'DateTime' }),
+    redirectTo: t.exposeString('redirectTo', {
+      nullable: true,
+      description: 'The relayState given, as an absolute URL of an allowed origin (null when none was given)',
+    }),
   }),
 });
 
 const SamlAcsInput = builder.inputType('SamlAcsInput', {
   fields: (t) => ({
     samlResponse: t.string({ required: true, description: 'The base64 SAMLResponse as posted by the IdP' }),
-    relayState: t.string(),
+    relayState: t.string({
+      description:
+        'The RelayState posted with it: a path or a URL of an allowed origin; anything else refuses the sign-in',
+    }),
   }),
 });
 

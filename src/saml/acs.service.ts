@@ -6,6 +6,8 @@ import { AttributeMapping } from '../mapping/mapping.entity.js';
 import type { SignInResult, SignInService, SignInVia } from '../provisioning/sign-in.service.js';
 import { IdpConnection } from './connection.entity.js';
 import { readIncomingResponse } from './incoming.js';
+import type { RedirectPolicy } from './relay-state.js';
+import type { SpInitiatedService } from './sp-initiated.js';
 import type { SamlValidator, ValidatedAssertion } from './validator.js';
 
 export interface AcsRequest {
@@ -17,6 +19,8 @@ export interface AcsRequest {
 export interface AcsResult extends SignInResult {
   connectionId: string;
   username: string;
+  /** Where the browser goes next: the RelayState, checked against the allowed origins. */
+  redirectTo: string | null;
 }
 
 /**
@@ -29,6 +33,8 @@ export function createAcsService(deps: {
   validator: SamlValidator;
   signIn: SignInService;
   maxResponseBytes: number;
+  redirects: RedirectPolicy;
+  spInitiated: SpInitiatedService;
   logger: Logger;
 }) {
   async function handle(req: AcsRequest): Promise<AcsResult> {
@@ -52,14 +58,17 @@ export function createAcsService(deps: {
       if (!connection.enabled) {
         throw new AppError('CONNECTION_DISABLED', `IdP connection "${connection.name}" is disabled`, {});
       }
+      // Before any signature work: an attacker-chosen target refuses the whole sign-in, audited.
+      const redirectTo = deps.redirects.target(req.relayState);
       assertion = await deps.validator.validate(connection, incoming);
+      await deps.spInitiated.consume(connection, assertion.inResponseTo);
       const rules = await em.find(
         AttributeMapping,
         { connection: connection.id },
         { orderBy: { position: 'asc' } },
       );
       const result = await deps.signIn.signIn(connection, rules, assertion, req.via);
-      return { ...result, connectionId: connection.id, username: assertion.nameId };
+      return { ...result, connectionId: connection.id, username: assertion.nameId, redirectTo };
     } catch (e) {
       const error = asAppError(e);
       if (error.code === 'INTERNAL') deps.logger.error({ err: e }, 'sign-in failed unexpectedly');

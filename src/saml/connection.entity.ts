@@ -26,7 +26,19 @@ export const IdpConnection = defineEntity({
     idpInitiatedAllowed: p.boolean().default(true),
     wantResponseSigned: p.boolean().default(false),
     clockSkewSeconds: p.integer().default(60),
+    /** The NameID Format responses must carry; null = any but transient. Also asked for in AuthnRequests. */
     nameIdFormat: p.string().length(512).nullable(),
+    /** Sign SP-initiated AuthnRequests with the SP key. */
+    signAuthnRequests: p.boolean().default(false),
+    /** Accept rsa-sha1 signatures and sha1 digests (legacy IdPs only). */
+    allowSha1: p.boolean().default(false),
+    /** The attribute carrying the person's groups (Entra's groups claim by default). */
+    groupsAttribute: p
+      .string()
+      .length(1024)
+      .default('http://schemas.microsoft.com/ws/2008/06/identity/claims/groups'),
+    /** Group values that make a user an admin of jitprov; re-evaluated at every sign-in. */
+    adminGroups: p.json<string[]>().defaultRaw(`'[]'`),
     createdAt: p
       .datetime()
       .defaultRaw('now()')

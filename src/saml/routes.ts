@@ -1,8 +1,14 @@
-import { generateServiceProviderMetadata } from '@node-saml/node-saml';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { asAppError } from '../db/errors.js';
-import type { AcsService } from './acs.service.js';
+import type { AppError } from '../errors.js';
+import type { AcsResult, AcsService } from './acs.service.js';
+import type { SpInitiatedService } from './sp-initiated.js';
+import type { SpKeyStore } from './sp-keys.js';
+import { buildSpMetadata } from './sp-metadata.js';
+
+/** The browser's session cookie, set by the HTML ACS answer (JSON callers take the token instead). */
+export const SESSION_COOKIE = 'jitprov_session';
 
 const json = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), {
@@ -12,7 +18,7 @@ const json = (status: number, body: unknown): Response =>
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function html(status: number, title: string, body: string): Response {
+function html(status: number, title: string, body: string, extra: Record<string, string> = {}): Response {
   return new Response(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
       `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
@@ -22,6 +28,7 @@ function html(status: number, title: string, body: string): Response {
         'content-type': 'text/html; charset=utf-8',
         'content-security-policy': "default-src 'none'",
         'cache-control': 'no-store',
+        ...extra,
       },
     },
   );
@@ -48,9 +55,34 @@ async function readCapped(request: Request, max: number): Promise<string | null>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The IdP-facing routes: HTTP-POST ACS and SP metadata. Thin: the work is in AcsService. */
-export function createSamlRoutes(deps: { config: Config; acs: AcsService; logger: Logger }) {
+function refusal(error: AppError, wantsJson: boolean): Response {
+  const body = { error: { code: error.code, message: error.message } };
+  if (wantsJson) return json(error.httpStatus, body);
+  return html(
+    error.httpStatus,
+    'Sign-in refused',
+    `<p>${escapeHtml(error.message)}</p><p>Code: ${error.code}</p>`,
+  );
+}
+
+/** The IdP-facing routes: HTTP-POST ACS, SP metadata, SP-initiated login. Thin: the work is in the services. */
+export function createSamlRoutes(deps: {
+  config: Config;
+  acs: AcsService;
+  spInitiated: SpInitiatedService;
+  spKeys: SpKeyStore;
+  logger: Logger;
+}) {
   const { config } = deps;
+  const secureCookie = new URL(config.publicUrl).protocol === 'https:';
+
+  function sessionCookie(result: AcsResult): string {
+    const maxAge = Math.max(0, Math.floor((result.sessionExpiresAt.getTime() - Date.now()) / 1000));
+    // Lax: sent on the top-level navigation to the RelayState, never on cross-site subrequests.
+    return `${SESSION_COOKIE}=${result.sessionToken}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${
+      secureCookie ? '; Secure' : ''
+    }`;
+  }
   // The form also carries RelayState and field names; leave room beyond the response itself.
   const maxBody = Math.ceil((config.samlMaxResponseBytes * 4) / 3) * 3 + 16 * 1024;
 
@@ -81,33 +113,56 @@ export function createSamlRoutes(deps: { config: Config; acs: AcsService; logger
         sessionToken: result.sessionToken,
         sessionExpiresAt: result.sessionExpiresAt.toISOString(),
       };
-      if (wantsJson) return json(200, payload);
+      if (wantsJson) return json(200, { ...payload, redirectTo: result.redirectTo });
+      if (result.redirectTo) {
+        // 303: the browser follows with a GET, never re-posting the SAMLResponse.
+        return new Response(null, {
+          status: 303,
+          headers: {
+            location: result.redirectTo,
+            'set-cookie': sessionCookie(result),
+            'cache-control': 'no-store',
+          },
+        });
+      }
       return html(
         200,
         'Signed in',
         `<p>Signed in as <strong>${escapeHtml(result.username)}</strong>${result.created ? ' (account created)' : ''}.</p>`,
+        { 'set-cookie': sessionCookie(result) },
       );
     } catch (e) {
-      const error = asAppError(e);
-      const body = { error: { code: error.code, message: error.message } };
-      if (wantsJson) return json(error.httpStatus, body);
-      return html(
-        error.httpStatus,
-        'Sign-in refused',
-        `<p>${escapeHtml(error.message)}</p><p>Code: ${error.code}</p>`,
-      );
+      return refusal(asAppError(e), wantsJson);
     }
   }
 
-  function metadata(): Response {
-    const xml = generateServiceProviderMetadata({
-      issuer: config.spEntityId,
-      callbackUrl: config.acsUrl,
-      wantAssertionsSigned: true,
-      identifierFormat: null,
-    });
-    return new Response(xml, { status: 200, headers: { 'content-type': 'application/samlmetadata+xml' } });
+  async function metadata(): Promise<Response> {
+    try {
+      const xml = buildSpMetadata({
+        entityId: config.spEntityId,
+        acsUrl: config.acsUrl,
+        keys: await deps.spKeys.get(),
+      });
+      return new Response(xml, { status: 200, headers: { 'content-type': 'application/samlmetadata+xml' } });
+    } catch (e) {
+      deps.logger.error({ err: e }, 'SP metadata could not be built');
+      return json(500, { error: { code: 'INTERNAL', message: 'internal error' } });
+    }
   }
 
-  return { acs, metadata };
+  /** GET /saml/login?connection=<id>&relayState=<url>: 302 to the IdP with an AuthnRequest. */
+  async function login(request: Request): Promise<Response> {
+    const wantsJson = (request.headers.get('accept') ?? '').includes('application/json');
+    const params = new URL(request.url).searchParams;
+    try {
+      const location = await deps.spInitiated.start(params.get('connection'), params.get('relayState'));
+      return new Response(null, { status: 302, headers: { location, 'cache-control': 'no-store' } });
+    } catch (e) {
+      const error = asAppError(e);
+      if (error.code === 'INTERNAL') deps.logger.error({ err: e }, 'SP-initiated login failed unexpectedly');
+      return refusal(error, wantsJson);
+    }
+  }
+
+  return { acs, metadata, login };
 }

@@ -1,45 +1,57 @@
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { AppError, type ErrorCode } from '../errors.js';
+import {
+  type AssertionExpectations,
+  checkAssertion,
+  readVerifiedAssertion,
+  type ValidatedAssertion,
+} from './assertion.js';
 import type { IdpConnection } from './connection.entity.js';
+import { inspectEncryptedAssertion } from './encrypted.js';
 import type { IncomingResponse } from './incoming.js';
-import { childElements, firstChild, NS, parseStrictXml, textOf } from './xml.js';
+import { guardResponse } from './signature-guard.js';
+import type { SpKeyStore } from './sp-keys.js';
 
-/** What a verified assertion says, read only from the signed assertion XML. */
-export interface ValidatedAssertion {
-  issuer: string;
-  assertionId: string;
-  nameId: string;
-  nameIdFormat: string | null;
-  /** Attribute name → values, exactly as the IdP named them. Duplicate Attribute elements merge. */
-  attributes: Record<string, string[]>;
-  /** When the assertion stops being acceptable (Conditions / SubjectConfirmationData NotOnOrAfter). */
-  notOnOrAfter: Date;
-}
+export type { ValidatedAssertion } from './assertion.js';
 
 export interface SamlValidatorOptions {
   spEntityId: string;
   acsUrl: string;
+  /** The SP decryption key, fetched only when a response carries an EncryptedAssertion. */
+  spKeys: SpKeyStore;
 }
 
-type ConnectionTrust = Pick<
+export type ConnectionTrust = Pick<
   IdpConnection,
-  'id' | 'entityId' | 'certificates' | 'wantResponseSigned' | 'clockSkewSeconds' | 'updatedAt'
+  | 'id'
+  | 'entityId'
+  | 'certificates'
+  | 'wantResponseSigned'
+  | 'clockSkewSeconds'
+  | 'nameIdFormat'
+  | 'allowSha1'
 >;
 
-const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
 /**
- * Verifies responses with node-saml against one connection's pinned certificates, then makes the
- * checks node-saml leaves to the application (issuer, destination, recipient, bearer, NameID).
- * One node-saml instance per connection version, so certificates are set up once, not per call.
+ * The steps, in order: status; the structural guard on the untrusted document (wrapping, stripping,
+ * algorithms); for an encrypted assertion the same guard on what it decrypts to; node-saml's
+ * verification against the connection's pinned certificates only (KeyInfo in the message is never
+ * used); then every check node-saml leaves to us, on the verified assertion bytes it returns.
  */
 export function createSamlValidator(opts: SamlValidatorOptions) {
-  const instances = new Map<string, { version: number; saml: SAML }>();
+  // One node-saml instance per connection trust, so certificates are parsed once, not per response.
+  const instances = new Map<string, { version: string; saml: SAML }>();
 
-  function samlFor(conn: ConnectionTrust): SAML {
-    const version = conn.updatedAt.getTime();
-    const hit = instances.get(conn.id);
+  function samlFor(conn: ConnectionTrust, decryptionPvk: string | null): SAML {
+    const key = `${conn.id}:${decryptionPvk ? 'decrypting' : 'plain'}`;
+    const version = JSON.stringify([
+      conn.certificates.map((c) => c.fingerprintSha256),
+      conn.wantResponseSigned,
+      conn.clockSkewSeconds,
+    ]);
+    const hit = instances.get(key);
     if (hit && hit.version === version) return hit.saml;
     const saml = new SAML({
       idpCert: conn.certificates.map((c) => c.pem),
@@ -49,9 +61,11 @@ export function createSamlValidator(opts: SamlValidatorOptions) {
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: conn.wantResponseSigned,
       acceptedClockSkewMs: conn.clockSkewSeconds * 1000,
+      // InResponseTo is ours to check, on the signed SubjectConfirmationData and in PostgreSQL.
       validateInResponseTo: ValidateInResponseTo.never,
+      ...(decryptionPvk ? { decryptionPvk } : {}),
     });
-    instances.set(conn.id, { version, saml });
+    instances.set(key, { version, saml });
     return saml;
   }
 
@@ -62,34 +76,68 @@ export function createSamlValidator(opts: SamlValidatorOptions) {
         status: incoming.status ?? 'missing',
       });
     }
-    let assertionXml: string;
-    try {
-      const { profile } = await samlFor(conn).validatePostResponseAsync({ SAMLResponse: incoming.base64 });
-      if (!profile) throw new AppError('SAML_INVALID', 'SAML response carries no assertion');
-      assertionXml = profile.getAssertionXml?.() ?? '';
-    } catch (e) {
-      throw e instanceof AppError ? e : fromNodeSaml(e);
-    }
+    // Unsigned unless the Response is, so a cheap envelope check: the signed Recipient is checked too.
     if (incoming.destination !== null && incoming.destination !== opts.acsUrl) {
       throw new AppError('SAML_DESTINATION_MISMATCH', `Response Destination is not this service's ACS URL`, {
         expected: opts.acsUrl,
         received: incoming.destination,
       });
     }
-    return readAssertion(assertionXml, conn.entityId, opts.acsUrl, conn.clockSkewSeconds);
+    const policy = { allowSha1: conn.allowSha1, wantResponseSigned: conn.wantResponseSigned };
+    const root = incoming.doc.documentElement as Element;
+    const { assertion: plain, encryptedAssertion } = guardResponse(root, policy);
+    let decryptionPvk: string | null = null;
+    let unverified = plain;
+    if (encryptedAssertion) {
+      decryptionPvk = (await opts.spKeys.get()).decryption.privateKeyPem;
+      unverified = await inspectEncryptedAssertion(encryptedAssertion, decryptionPvk, policy);
+    }
+    const expect: AssertionExpectations = {
+      entityId: conn.entityId,
+      spEntityId: opts.spEntityId,
+      acsUrl: opts.acsUrl,
+      skewSeconds: conn.clockSkewSeconds,
+      nameIdFormat: conn.nameIdFormat ?? null,
+    };
+    // Only to refuse with a precise code; nothing read here is used.
+    if (unverified) checkAssertion(unverified, expect);
+
+    let assertionXml: string;
+    try {
+      const { profile } = await samlFor(conn, decryptionPvk).validatePostResponseAsync({
+        SAMLResponse: incoming.base64,
+      });
+      if (!profile) throw new AppError('SAML_ASSERTION_MISSING', 'SAML response carries no assertion');
+      // The assertion as verified: canonical signed bytes, not a node of the posted document.
+      assertionXml = profile.getAssertionXml?.() ?? '';
+    } catch (e) {
+      throw e instanceof AppError ? e : fromNodeSaml(e);
+    }
+    const assertion = readVerifiedAssertion(assertionXml, expect);
+    // Response@InResponseTo is unsigned when only the assertion is: it may only agree with the signed one.
+    if (incoming.inResponseTo !== null && incoming.inResponseTo !== assertion.inResponseTo) {
+      throw new AppError(
+        'SAML_IN_RESPONSE_TO_MISMATCH',
+        'SAML response rejected: Response InResponseTo differs from the signed assertion',
+      );
+    }
+    return assertion;
   }
 
   return { validate };
 }
 export type SamlValidator = ReturnType<typeof createSamlValidator>;
 
+// After the guard, what node-saml still refuses is mostly the cryptography itself.
 const NODE_SAML_ERRORS: [RegExp, ErrorCode, string][] = [
+  [/decrypt|EncryptedAssertion/i, 'SAML_DECRYPTION_FAILED', 'the encrypted assertion could not be decrypted'],
   [/signature/i, 'SAML_SIGNATURE_INVALID', 'signature is not valid for any of the connection certificates'],
   [/audience mismatch/i, 'SAML_AUDIENCE_MISMATCH', 'assertion audience does not include this service'],
+  [/^Error parsing/, 'SAML_INVALID', 'a NotBefore, NotOnOrAfter or IssueInstant is missing or unreadable'],
   [/not yet valid/i, 'SAML_ASSERTION_NOT_YET_VALID', 'assertion is not yet valid (NotBefore)'],
   [/expired/i, 'SAML_ASSERTION_EXPIRED', 'assertion has expired (NotOnOrAfter)'],
   [/provider returned|status/i, 'SAML_STATUS_NOT_SUCCESS', 'IdP returned a non-success status'],
-  [/missing saml assertion/i, 'SAML_INVALID', 'response carries no assertion'],
+  [/missing saml assertion/i, 'SAML_ASSERTION_MISSING', 'response carries no assertion'],
   [/AudienceRestriction/i, 'SAML_AUDIENCE_MISMATCH', 'assertion has no audience restriction'],
   [/not a valid XML/i, 'SAML_RESPONSE_MALFORMED', 'response is not well-formed XML'],
 ];
@@ -100,100 +148,4 @@ function fromNodeSaml(e: unknown): AppError {
     if (pattern.test(message)) return new AppError(code, `SAML response rejected: ${text}`, {}, { cause: e });
   }
   return new AppError('SAML_INVALID', 'SAML response rejected by validation', {}, { cause: e });
-}
-
-function readAssertion(
-  xml: string,
-  entityId: string,
-  acsUrl: string,
-  skewSeconds: number,
-): ValidatedAssertion {
-  const assertion = parseStrictXml(xml)?.documentElement;
-  if (!assertion || assertion.namespaceURI !== NS.assertion || assertion.localName !== 'Assertion') {
-    throw new AppError('SAML_INVALID', 'signed assertion could not be read');
-  }
-  const issuerEl = firstChild(assertion, NS.assertion, 'Issuer');
-  const issuer = issuerEl ? textOf(issuerEl).trim() : '';
-  if (issuer !== entityId) {
-    throw new AppError('SAML_ISSUER_MISMATCH', `assertion Issuer is not the connection's entity id`, {
-      expected: entityId,
-      received: issuer,
-    });
-  }
-  const subject = firstChild(assertion, NS.assertion, 'Subject');
-  const nameIdEl = subject && firstChild(subject, NS.assertion, 'NameID');
-  const nameId = nameIdEl ? textOf(nameIdEl).trim() : '';
-  if (!nameId) throw new AppError('SAML_NAMEID_MISSING', 'assertion has no NameID');
-
-  const bearers = (subject ? childElements(subject, NS.assertion, 'SubjectConfirmation') : []).filter(
-    (sc) => sc.getAttribute('Method') === BEARER,
-  );
-  if (bearers.length === 0) throw new AppError('SAML_INVALID', 'assertion has no bearer SubjectConfirmation');
-  const confirmations = bearers.map((b) => firstChild(b, NS.assertion, 'SubjectConfirmationData'));
-  const recipients = confirmations.map((d) => d?.getAttribute('Recipient') ?? '');
-  if (!recipients.includes(acsUrl)) {
-    throw new AppError(
-      'SAML_RECIPIENT_MISMATCH',
-      `SubjectConfirmationData Recipient is not this service's ACS URL`,
-      {
-        expected: acsUrl,
-        received: recipients.join(', '),
-      },
-    );
-  }
-
-  // node-saml checks SubjectConfirmationData times only when it validates InResponseTo.
-  const now = Date.now();
-  const skewMs = skewSeconds * 1000;
-  for (const d of confirmations) {
-    const notOnOrAfter = Date.parse(d?.getAttribute('NotOnOrAfter') ?? '');
-    if (Number.isFinite(notOnOrAfter) && now >= notOnOrAfter + skewMs) {
-      throw new AppError(
-        'SAML_ASSERTION_EXPIRED',
-        'SAML response rejected: subject confirmation has expired',
-      );
-    }
-    const notBefore = Date.parse(d?.getAttribute('NotBefore') ?? '');
-    if (Number.isFinite(notBefore) && now < notBefore - skewMs) {
-      throw new AppError(
-        'SAML_ASSERTION_NOT_YET_VALID',
-        'SAML response rejected: subject confirmation not yet valid',
-      );
-    }
-  }
-
-  const conditions = firstChild(assertion, NS.assertion, 'Conditions');
-  const limits = [
-    conditions?.getAttribute('NotOnOrAfter'),
-    ...confirmations.map((d) => d?.getAttribute('NotOnOrAfter')),
-  ]
-    .filter((v): v is string => !!v)
-    .map((v) => Date.parse(v))
-    .filter((t) => Number.isFinite(t));
-  // Without any NotOnOrAfter the replay record still needs an end: a day is longer than any IdP's.
-  const notOnOrAfter = new Date(
-    (limits.length ? Math.min(...limits) : Date.now() + 86_400_000) + skewSeconds * 1000,
-  );
-
-  const attributes: Record<string, string[]> = Object.create(null);
-  for (const statement of childElements(assertion, NS.assertion, 'AttributeStatement')) {
-    for (const attr of childElements(statement, NS.assertion, 'Attribute')) {
-      const name = attr.getAttribute('Name') ?? '';
-      if (!name) continue;
-      const values = childElements(attr, NS.assertion, 'AttributeValue')
-        .filter((v) => v.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'nil') !== 'true')
-        .map(textOf);
-      attributes[name] = [...(attributes[name] ?? []), ...values];
-    }
-  }
-  const assertionId = assertion.getAttribute('ID') ?? '';
-  if (!assertionId) throw new AppError('SAML_INVALID', 'assertion has no ID');
-  return {
-    issuer,
-    assertionId,
-    nameId,
-    nameIdFormat: nameIdEl?.getAttribute('Format') || null,
-    attributes,
-    notOnOrAfter,
-  };
 }

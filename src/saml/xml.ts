@@ -3,6 +3,8 @@ import { DOMParser } from '@xmldom/xmldom';
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
   assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
 } as const;
 
 /**
@@ -37,6 +39,24 @@ export function parseStrictXml(text: string): Document | null {
 }
 
 export const hasDoctype = (text: string): boolean => /<!DOCTYPE/i.test(text);
+
+/** Element children in document order, whatever their namespace. */
+export function elementChildren(parent: Element): Element[] {
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) out.push(n as Element);
+  return out;
+}
+
+/** Every element below `root` (not `root` itself), depth first; iterative so depth cannot blow the stack. */
+export function descendants(root: Element): Element[] {
+  const out: Element[] = [];
+  const stack = elementChildren(root).reverse();
+  for (let el = stack.pop(); el; el = stack.pop()) {
+    out.push(el);
+    stack.push(...elementChildren(el).reverse());
+  }
+  return out;
+}
 
 export function childElements(parent: Element, ns: string, localName: string): Element[] {
   const out: Element[] = [];

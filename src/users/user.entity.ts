@@ -8,11 +8,21 @@ export type UserStatus = (typeof UserStatus)[number];
 export const User = defineEntity({
   name: 'User',
   tableName: 'app_user',
+  // Keyset pagination keys (see src/users/directory.graphql.ts).
+  indexes: [
+    { name: 'app_user_created_at_id_index', properties: ['createdAt', 'id'] },
+    {
+      name: 'app_user_last_login_id_index',
+      expression: `create index "app_user_last_login_id_index" on "app_user" (coalesce(last_login_at, 'epoch'::timestamptz), id)`,
+    },
+  ],
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     username: p.string().length(512).unique(),
     connection: p.manyToOne(IdpConnection).nullable().index().deleteRule('set null'),
     status: p.enum([...UserStatus]).default('ACTIVE'),
+    /** Holds the admin role (from the connection's admin groups at the last sign-in). */
+    isAdmin: p.boolean().default(false),
     createdAt: p
       .datetime()
       .defaultRaw('now()')
@@ -26,6 +36,20 @@ export type User = InferEntity<typeof User>;
 export const Contact = defineEntity({
   name: 'Contact',
   tableName: 'contact',
+  // Keyset pagination keys and the search expression (see src/users/directory.graphql.ts).
+  indexes: [
+    {
+      name: 'contact_name_id_index',
+      expression: `create index "contact_name_id_index" on "contact" (lower(coalesce(full_name, '')), id)`,
+    },
+    { name: 'contact_created_at_id_index', properties: ['createdAt', 'id'] },
+    {
+      name: 'contact_search_trgm_index',
+      expression: `create index "contact_search_trgm_index" on "contact" using gin ((coalesce(full_name, '') || ' ' || coalesce(email, '')) gin_trgm_ops)`,
+    },
+    { name: 'contact_department_index', properties: ['department'] },
+    { name: 'contact_company_index', properties: ['company'] },
+  ],
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     user: p.oneToOne(User).owner().unique().deleteRule('cascade'),

@@ -1,14 +1,20 @@
 import { builder } from '../graphql/builder.js';
-import { LicenseGrant } from '../licenses/license.entity.js';
+import { type License, LicenseGrant } from '../licenses/license.entity.js';
 import { LicenseRef } from '../licenses/license.graphql.js';
 import { CONTACT_FIELDS } from '../mapping/contact-fields.js';
 import { Contact, User } from './user.entity.js';
 
-const UserStatusEnum = builder.enumType('UserStatus', { values: ['ACTIVE', 'BLOCKED'] as const });
+export const UserStatusEnum = builder.enumType('UserStatus', { values: ['ACTIVE', 'BLOCKED'] as const });
 
 type ContactRow = Contact & Record<string, unknown>;
 
-export const ContactRef = builder.node(builder.objectRef<Contact>('Contact'), {
+const userId = (c: Contact): string => (typeof c.user === 'string' ? c.user : c.user.id);
+
+// Declared first: the two types refer to each other.
+export const ContactRef = builder.objectRef<Contact>('Contact');
+export const UserRef = builder.objectRef<User>('User');
+
+builder.node(ContactRef, {
   description: 'The person record of a user; columns filled by the connection attribute mappings.',
   authScopes: (record, ctx) => ctx.handedOver.has(record.id) || { user: true },
   id: { resolve: (c) => c.id },
@@ -32,10 +38,18 @@ export const ContactRef = builder.node(builder.objectRef<Contact>('Contact'), {
     ),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    user: t.loadable({
+      type: UserRef,
+      description: 'The account this contact belongs to',
+      // One query for every contact of a page (DataLoader), not one per contact.
+      load: (ids: string[], ctx) => ctx.em.find(User, { id: { $in: ids } }),
+      sort: (u) => u.id,
+      resolve: (c) => userId(c),
+    }),
   }),
 });
 
-export const UserRef = builder.node(builder.objectRef<User>('User'), {
+builder.node(UserRef, {
   description: 'An account; username is the NameID sent by the IdP.',
   authScopes: (record, ctx) => ctx.handedOver.has(record.id) || { user: true },
   id: { resolve: (u) => u.id },
@@ -45,17 +59,26 @@ export const UserRef = builder.node(builder.objectRef<User>('User'), {
     status: t.field({ type: UserStatusEnum, resolve: (u) => u.status }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastLoginAt: t.expose('lastLoginAt', { type: 'DateTime', nullable: true }),
-    contact: t.field({
+    contact: t.loadable({
       type: ContactRef,
       nullable: true,
-      resolve: (u, _args, ctx) => ctx.em.findOne(Contact, { user: u.id }),
-    }),
-    licenses: t.field({
-      type: [LicenseRef],
-      resolve: async (u, _args, ctx) => {
-        const grants = await ctx.em.find(LicenseGrant, { user: u.id }, { populate: ['license'] });
-        return grants.map((g) => g.license).sort((a, b) => a.name.localeCompare(b.name));
+      load: async (ids: string[], ctx) => {
+        const contacts = await ctx.em.find(Contact, { user: { $in: ids } });
+        const byUser = new Map(contacts.map((c) => [userId(c), c]));
+        return ids.map((id) => byUser.get(id) ?? null);
       },
+      resolve: (u) => u.id,
+    }),
+    licenses: t.loadableList({
+      type: LicenseRef,
+      description: 'Licenses granted to this user',
+      load: async (ids: string[], ctx) => {
+        const grants = await ctx.em.find(LicenseGrant, { user: { $in: ids } }, { populate: ['license'] });
+        const byUser = new Map<string, License[]>(ids.map((id) => [id, []]));
+        for (const g of grants) byUser.get(typeof g.user === 'string' ? g.user : g.user.id)?.push(g.license);
+        return ids.map((id) => (byUser.get(id) ?? []).sort((a, b) => a.name.localeCompare(b.name)));
+      },
+      resolve: (u) => u.id,
     }),
   }),
 });

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import {
   buildEntraMetadata,
   buildSignedResponse,
+  buildUnsignedResponse,
   EntraClaims,
   encodeSamlResponse,
   generateIdpKeyPair,
   type IdpKeyPair,
   type SignedResponseOptions,
+  signResponseXml,
 } from '../../src/demo-idp/index.js';
 import { PUBLIC_URL } from './test-app.js';
 
@@ -37,17 +39,43 @@ export class TestIdp {
     attributes: Record<string, string | string[]> = {},
     overrides: Partial<SignedResponseOptions> = {},
   ): string {
-    return encodeSamlResponse(
-      buildSignedResponse({
-        key: this.key,
-        issuer: this.entityId,
-        audience: `${PUBLIC_URL}/saml/metadata`,
-        destination: `${PUBLIC_URL}/saml/acs`,
-        nameId,
-        attributes,
-        ...overrides,
-      }),
-    );
+    return encodeSamlResponse(this.signedXml(nameId, attributes, overrides));
+  }
+
+  /** The signed Response as XML, for tests that take it apart (signature wrapping and the like). */
+  signedXml(
+    nameId: string,
+    attributes: Record<string, string | string[]> = {},
+    overrides: Partial<SignedResponseOptions> = {},
+  ): string {
+    return buildSignedResponse({ ...this.defaults(nameId, attributes), ...overrides });
+  }
+
+  /** The Response before signing: alter it, then `sign` it, to test what a signed assertion says. */
+  unsignedXml(
+    nameId: string,
+    attributes: Record<string, string | string[]> = {},
+    overrides: Partial<SignedResponseOptions> = {},
+  ): string {
+    return buildUnsignedResponse({ ...this.defaults(nameId, attributes), ...overrides });
+  }
+
+  sign(
+    xml: string,
+    opts: Partial<Pick<SignedResponseOptions, 'sign' | 'signatureAlgorithm' | 'digestAlgorithm'>> = {},
+  ): string {
+    return signResponseXml(xml, { key: this.key, ...opts });
+  }
+
+  private defaults(nameId: string, attributes: Record<string, string | string[]>): SignedResponseOptions {
+    return {
+      key: this.key,
+      issuer: this.entityId,
+      audience: `${PUBLIC_URL}/saml/metadata`,
+      destination: `${PUBLIC_URL}/saml/acs`,
+      nameId,
+      attributes,
+    };
   }
 }
 

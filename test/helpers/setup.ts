@@ -31,6 +31,7 @@ export async function addMapping(
   attributeName: string,
   column: string,
   required = false,
+  options: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   const r = await gql<{ addAttributeMapping: Record<string, unknown> }>(
     app,
@@ -41,7 +42,7 @@ export async function addMapping(
         ... on InputError { code message path }
       }
     }`,
-    { input: { connectionId, attributeName, column, required } },
+    { input: { connectionId, mapping: { attributeName, column, required, ...options } } },
   );
   expect(r.errors).toBeUndefined();
   return r.data!.addAttributeMapping;

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { openOrm } from '../../src/db/orm.js';
+import { DEFAULT_PLUGIN_DIR, loadPlugins, type PluginRegistry } from '../../src/plugins/loader.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const PUBLIC_URL = 'https://sp.jitprov.test';
@@ -28,6 +29,14 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await c.end();
     },
   };
+}
+
+let pluginRegistry: Promise<PluginRegistry> | undefined;
+
+/** The repository's plugins, loaded once per test file (workers stop when the file's process ends). */
+export function sharedPlugins(): Promise<PluginRegistry> {
+  pluginRegistry ??= loadPlugins(DEFAULT_PLUGIN_DIR, { poolSize: 2 });
+  return pluginRegistry;
 }
 
 export interface TestApp {
@@ -55,10 +64,11 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const orm = await openOrm({ databaseUrl: db.url, poolSize: config.dbPoolSize });
+  const plugins = await sharedPlugins();
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const peers: MikroORM[] = [];
   return {
-    app: createApp({ config, orm, logger }),
+    app: createApp({ config, orm, logger, plugins }),
     orm,
     config,
     databaseUrl: db.url,
@@ -66,7 +76,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     spawnPeer: async () => {
       const peerOrm = await openOrm({ databaseUrl: db.url, poolSize: config.dbPoolSize, migrate: false });
       peers.push(peerOrm);
-      return createApp({ config, orm: peerOrm, logger });
+      return createApp({ config, orm: peerOrm, logger, plugins });
     },
     close: async () => {
       await Promise.all(peers.map((p) => p.close()));

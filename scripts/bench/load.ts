@@ -1,0 +1,119 @@
+import { Agent, request } from 'node:http';
+import { type Summary, summarize } from './stats.js';
+
+export interface LoadTarget {
+  port: number;
+  path: string;
+  headers: Record<string, string>;
+}
+
+export interface LoadResult extends Summary {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Successful requests per second of wall time. */
+  perSecond: number;
+  elapsedMs: number;
+  /** True when the phase stopped at its time limit before sending every body. */
+  truncated: boolean;
+  firstFailure: string | null;
+}
+
+export interface LoadOptions {
+  concurrency: number;
+  /** Stop issuing new requests after this long (requests in flight finish). */
+  timeLimitMs: number;
+  /** Checks a 200 body (after the clock is read); false counts as a failure. */
+  check?: (payload: Buffer) => boolean;
+  /** Called after each completed request with the number completed so far. */
+  onDone?: (completed: number) => void;
+}
+
+const CREATED_TRUE = Buffer.from('"created":true');
+const CREATED_FALSE = Buffer.from('"created":false');
+/** A first sign-in must have provisioned the user, a returning one must not have. */
+export const expectCreated =
+  (created: boolean) =>
+  (payload: Buffer): boolean =>
+    payload.includes(created ? CREATED_TRUE : CREATED_FALSE);
+
+/**
+ * A closed loop: `concurrency` virtual clients, each sending the next pre-encoded body as soon as
+ * its previous answer is complete, over kept-alive sockets. Per request the client only writes
+ * bytes, reads bytes and reads the clock: it shares the two cores with the server and PostgreSQL.
+ */
+export async function runLoad(
+  target: LoadTarget,
+  bodies: readonly Buffer[],
+  o: LoadOptions,
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
+  const samples: number[] = [];
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  let firstFailure: string | null = null;
+  const t0 = performance.now();
+  const stopAt = t0 + o.timeLimitMs;
+
+  const send = (body: Buffer): Promise<{ status: number; payload: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: target.port,
+          path: target.path,
+          method: 'POST',
+          agent,
+          headers: { ...target.headers, 'content-length': String(body.length) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, payload: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  const client = async () => {
+    for (;;) {
+      if (performance.now() >= stopAt) return;
+      const body = bodies[next++];
+      if (!body) return;
+      const t = performance.now();
+      try {
+        const { status, payload } = await send(body);
+        const elapsed = performance.now() - t;
+        if (status === 200 && (!o.check || o.check(payload))) {
+          ok++;
+          samples.push(elapsed);
+        } else {
+          failed++;
+          firstFailure ??= `HTTP ${status}: ${payload.toString('utf8').slice(0, 300)}`;
+        }
+      } catch (e) {
+        failed++;
+        firstFailure ??= e instanceof Error ? e.message : String(e);
+      }
+      o.onDone?.(ok + failed);
+    }
+  };
+
+  await Promise.all(Array.from({ length: o.concurrency }, client));
+  const elapsedMs = performance.now() - t0;
+  agent.destroy();
+  const sent = ok + failed;
+  return {
+    ...summarize(samples),
+    sent,
+    ok,
+    failed,
+    perSecond: (ok * 1000) / elapsedMs,
+    elapsedMs,
+    truncated: sent < bodies.length,
+    firstFailure,
+  };
+}

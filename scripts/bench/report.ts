@@ -1,0 +1,115 @@
+import { writeFileSync } from 'node:fs';
+import { round } from './stats.js';
+
+export type Verdict = 'PASS' | 'MISS';
+
+/** One line of the figures table. Null cells print as "-". */
+export interface Row {
+  section: string;
+  label: string;
+  /** Successful / sent. */
+  ok: number | null;
+  sent: number | null;
+  perSecond: number | null;
+  p50: number | null;
+  p99: number | null;
+  /** Throughput over Floor A's single-thread validations/s (assertion signing mode matched). */
+  rateVsFloorA: number | null;
+  /** p50 over the floor latency: Floor A p50 + Floor B p50 of the same kind of sign-in. */
+  p50VsFloor: number | null;
+  peakRssMiB: number | null;
+  targets: { name: string; verdict: Verdict }[];
+  note?: string;
+}
+
+export interface TargetLine {
+  target: string;
+  figure: string;
+  verdict: Verdict | 'N/A';
+}
+
+export interface Report {
+  startedAt: string;
+  durationSeconds: number;
+  machine: { cpus: number; node: string; postgres: string };
+  settings: Record<string, unknown>;
+  rows: Row[];
+  targets: TargetLine[];
+  soak: {
+    samples: { completed: number; rssMiB: number }[];
+    firstMiB: number;
+    lastMiB: number;
+    changePct: number;
+  } | null;
+  notes: string[];
+}
+
+const cell = (v: number | null, digits = 1): string =>
+  v === null || Number.isNaN(v) ? '-' : round(v, digits).toFixed(digits);
+
+export function formatReport(r: Report): string {
+  const header = [
+    'phase',
+    'ok/sent',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'req/s ÷ A',
+    'p50 ÷ floor',
+    'peak RSS MiB',
+    'target',
+  ];
+  const lines: string[][] = [header];
+  let section = '';
+  const sectionStarts = new Set<number>();
+  for (const row of r.rows) {
+    if (row.section !== section) {
+      section = row.section;
+      sectionStarts.add(lines.length);
+    }
+    lines.push([
+      `${row.section}: ${row.label}`,
+      row.ok === null ? '-' : `${row.ok}/${row.sent}`,
+      cell(row.perSecond),
+      cell(row.p50, 2),
+      cell(row.p99, 2),
+      row.rateVsFloorA === null ? '-' : `${cell(row.rateVsFloorA, 2)}×`,
+      row.p50VsFloor === null ? '-' : `${cell(row.p50VsFloor, 2)}×`,
+      cell(row.peakRssMiB, 0),
+      [row.targets.map((t) => `${t.name} ${t.verdict}`).join('; '), row.note ?? '']
+        .filter(Boolean)
+        .join(' — '),
+    ]);
+  }
+  const widths = header.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
+  const numeric = new Set([1, 2, 3, 4, 5, 6, 7]);
+  const render = (l: string[]) =>
+    l
+      .map((v, c) => (numeric.has(c) ? v.padStart(widths[c] ?? 0) : v.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  const out: string[] = [
+    `jitprov bench — ${r.startedAt}, ${r.durationSeconds.toFixed(0)} s, ${r.machine.cpus} CPUs, node ${r.machine.node}, ${r.machine.postgres}`,
+    '',
+  ];
+  lines.forEach((l, i) => {
+    if (i === 1 || sectionStarts.has(i)) out.push(rule);
+    out.push(render(l));
+  });
+  out.push(rule, '', 'Targets (issue 6):');
+  const tw = Math.max(...r.targets.map((t) => t.target.length));
+  for (const t of r.targets) out.push(`  ${t.target.padEnd(tw)}  ${t.verdict.padEnd(4)}  ${t.figure}`);
+  if (r.soak) {
+    out.push(
+      '',
+      `RSS soak (every 1000 sign-ins, MiB): ${r.soak.samples.map((s) => s.rssMiB.toFixed(0)).join(' ')}`,
+    );
+  }
+  if (r.notes.length > 0) out.push('', ...r.notes.map((n) => `note: ${n}`));
+  return `${out.join('\n')}\n`;
+}
+
+export function writeJson(file: string, r: Report): void {
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+}

@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export interface ServerOptions {
+  repoRoot: string;
+  databaseUrl: string;
+  adminToken: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  logFile: string;
+  /** Directory for `--cpu-prof` output; null = no profiling. */
+  cpuProfDir: string | null;
+}
+
+export interface RunningServer {
+  pid: number;
+  /** The child's resident set size now, in MiB (VmRSS from /proc). */
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on right now (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export function readRssMiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * The real server process, as production runs it: its own node, NODE_ENV=production, no in-process
+ * shortcuts. Node is started directly (not through npm) so that the pid is the server's own.
+ */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const log = openSync(o.logFile, 'w');
+  const args = [
+    ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+    '--import',
+    'tsx',
+    path.join('src', 'server.ts'),
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: o.repoRoot,
+    // The caller's environment passes through, so DB_POOL_SIZE or PLUGIN_WORKERS can be tried.
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: o.databaseUrl,
+      ADMIN_TOKEN: o.adminToken,
+      PORT: String(o.port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: o.publicUrl,
+      DATA_DIR: o.dataDir,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', log, log],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the server');
+  let exited: number | null = null;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = code ?? (signal ? 128 : 0);
+      resolve();
+    }),
+  );
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== null) {
+      throw new Error(`the server exited with ${exited} while starting; see ${o.logFile}`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${o.port}/readyz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not become ready within 60 s; see ${o.logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  return {
+    pid,
+    rssMiB: () => readRssMiB(pid),
+    stop: async () => {
+      if (exited !== null) return;
+      // SIGTERM: the server's own shutdown (and, when profiling, the profile written at exit).
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Samples a process's RSS on an interval; the peak is what a phase reports. */
+export function rssSampler(read: () => number, everyMs = 100) {
+  let peak = read();
+  const timer = setInterval(() => {
+    const v = read();
+    if (v > peak) peak = v;
+  }, everyMs);
+  return {
+    peak: () => Math.max(peak, read()),
+    reset: () => {
+      peak = read();
+    },
+    stop: () => clearInterval(timer),
+  };
+}

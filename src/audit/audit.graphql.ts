@@ -1,0 +1,163 @@
+import { builder } from '../graphql/builder.js';
+import { type CountedConnection, connectionOf } from '../graphql/connection.js';
+import { ErrorCodeEnum } from '../graphql/errors.graphql.js';
+import { decodeId } from '../graphql/zod.js';
+import { JsonScalar } from '../mapping/mapping.graphql.js';
+import { AdminAuditEvent } from './admin-audit.entity.js';
+import { ProvisioningEvent, ProvisioningOutcome } from './provisioning-event.entity.js';
+
+const OutcomeEnum = builder.enumType('ProvisioningOutcome', { values: ProvisioningOutcome });
+
+const ProvisioningEventRef = builder.node(builder.objectRef<ProvisioningEvent>('ProvisioningEvent'), {
+  description: 'The audit row of one ACS handoff.',
+  authScopes: { admin: true },
+  id: { resolve: (e) => e.id },
+  loadOne: (id, ctx) => ctx.em.findOne(ProvisioningEvent, { id }),
+  fields: (t) => ({
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    outcome: t.field({ type: OutcomeEnum, resolve: (e) => e.outcome }),
+    nameId: t.exposeString('nameId', { nullable: true }),
+    issuer: t.exposeString('issuer', { nullable: true }),
+    assertionId: t.exposeString('assertionId', { nullable: true }),
+    connectionId: t.exposeString('connectionId', { nullable: true }),
+    userId: t.exposeString('userId', { nullable: true }),
+    via: t.exposeString('via'),
+    errorCode: t.field({
+      type: ErrorCodeEnum,
+      nullable: true,
+      resolve: (e) => (e.errorCode ?? null) as never,
+    }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    changes: t.field({
+      type: JsonScalar,
+      description: 'Field changes: column, old, new, mappingId',
+      resolve: (e) => e.changes,
+    }),
+    licensesGranted: t.exposeStringList('licensesGranted'),
+  }),
+});
+
+const ProvisioningEventFilter = builder.inputType('ProvisioningEventFilter', {
+  fields: (t) => ({
+    outcome: t.field({ type: OutcomeEnum }),
+    connectionId: t.id(),
+    userId: t.id(),
+    nameId: t.string(),
+    after: t.field({ type: 'DateTime', description: 'Events at or after this instant' }),
+    before: t.field({ type: 'DateTime', description: 'Events before this instant' }),
+  }),
+});
+
+builder.queryField('provisioningEvents', (t) =>
+  t.connection(
+    {
+      type: ProvisioningEventRef,
+      nullable: true,
+      authScopes: { admin: true },
+      description: 'Sign-in audit events, newest first (admins only).',
+      args: { filter: t.arg({ type: ProvisioningEventFilter }) },
+      resolve: (_root, args, ctx) => {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        const f = args.filter;
+        const add = (sql: string, value: unknown) => {
+          where.push(sql);
+          params.push(value);
+        };
+        if (f?.outcome) add('e.outcome = ?', f.outcome);
+        if (f?.connectionId) {
+          add(
+            'e.connection_id = ?',
+            decodeId(String(f.connectionId), 'IdpConnection', ['filter', 'connectionId']),
+          );
+        }
+        if (f?.userId) add('e.user_id = ?', decodeId(String(f.userId), 'User', ['filter', 'userId']));
+        if (f?.nameId) add('e.name_id = ?', f.nameId);
+        if (f?.after) add('e.created_at >= ?', f.after);
+        if (f?.before) add('e.created_at < ?', f.before);
+        return connectionOf(
+          ctx.em,
+          {
+            select: 'e.*',
+            from: 'from provisioning_event e',
+            where,
+            params,
+            sortExpr: 'e.created_at',
+            idExpr: 'e.id',
+            descending: true,
+          },
+          args,
+          (row) => ctx.em.map(ProvisioningEvent, row),
+        );
+      },
+    },
+    {
+      fields: (c) => ({
+        totalCount: c.int({
+          resolve: (conn) => (conn as unknown as CountedConnection<ProvisioningEvent>).totalCount(),
+        }),
+      }),
+    },
+  ),
+);
+
+const AdminAuditEventRef = builder.node(builder.objectRef<AdminAuditEvent>('AdminAuditEvent'), {
+  description: 'One admin change: actor, action, target, before and after.',
+  authScopes: { admin: true },
+  id: { resolve: (e) => e.id },
+  loadOne: (id, ctx) => ctx.em.findOne(AdminAuditEvent, { id }),
+  fields: (t) => ({
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    actor: t.exposeString('actor'),
+    action: t.exposeString('action'),
+    targetType: t.exposeString('targetType'),
+    targetId: t.exposeString('targetId', { nullable: true }),
+    before: t.field({ type: JsonScalar, nullable: true, resolve: (e) => e.before ?? null }),
+    after: t.field({ type: JsonScalar, nullable: true, resolve: (e) => e.after ?? null }),
+  }),
+});
+
+builder.queryField('adminAuditEvents', (t) =>
+  t.connection(
+    {
+      type: AdminAuditEventRef,
+      nullable: true,
+      authScopes: { admin: true },
+      description: 'Admin changes, newest first (admins only).',
+      args: { action: t.arg.string(), targetId: t.arg.string() },
+      resolve: (_root, args, ctx) => {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        if (args.action) {
+          where.push('a.action = ?');
+          params.push(args.action);
+        }
+        if (args.targetId) {
+          where.push('a.target_id = ?');
+          params.push(args.targetId);
+        }
+        return connectionOf(
+          ctx.em,
+          {
+            select: 'a.*',
+            from: 'from admin_audit_event a',
+            where,
+            params,
+            sortExpr: 'a.created_at',
+            idExpr: 'a.id',
+            descending: true,
+          },
+          args,
+          (row) => ctx.em.map(AdminAuditEvent, row),
+        );
+      },
+    },
+    {
+      fields: (c) => ({
+        totalCount: c.int({
+          resolve: (conn) => (conn as unknown as CountedConnection<AdminAuditEvent>).totalCount(),
+        }),
+      }),
+    },
+  ),
+);

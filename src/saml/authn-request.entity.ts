@@ -1,0 +1,21 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { IdpConnection } from './connection.entity.js';
+
+/**
+ * An AuthnRequest we sent and not yet saw answered. In PostgreSQL, not process memory, so the
+ * response may reach any server process; deleted when answered (one use) and inert once expired.
+ */
+export const AuthnRequest = defineEntity({
+  name: 'AuthnRequest',
+  tableName: 'authn_request',
+  properties: {
+    id: p.string().length(128).primary(),
+    connection: p.manyToOne(IdpConnection).index().deleteRule('cascade'),
+    expiresAt: p.datetime().index(),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
+  },
+});
+export type AuthnRequest = InferEntity<typeof AuthnRequest>;
