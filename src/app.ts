@@ -7,6 +7,9 @@ import type { Config } from './config/config.js';
 import type { Context } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { schema } from './graphql/schema.js';
+import { securityPlugins } from './graphql/security.js';
+import { readCapped } from './http/body.js';
+import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
 import type { PluginCatalog } from './mapping/transform.js';
 import { createSignInService } from './provisioning/sign-in.service.js';
 import { createAcsService } from './saml/acs.service.js';
@@ -56,10 +59,11 @@ export function createApp({ config, orm, logger, plugins }: AppDeps) {
     // Unexpected errors reach clients as a generic message; the detail goes to the log only.
     maskedErrors: { maskError: createMaskError(logger) },
     logging: false,
+    plugins: securityPlugins(config.env === 'production'),
     context: async ({ request }): Promise<Context> => ({
       em: orm.em.fork(),
       auth: await authenticate(request.headers.get('authorization')),
-      requestId: request.headers.get('x-request-id') ?? randomUUID(),
+      requestId: currentRequestId() ?? randomUUID(),
       acs,
       config,
       plugins,
@@ -76,16 +80,57 @@ export function createApp({ config, orm, logger, plugins }: AppDeps) {
     }
   }
 
-  async function fetch(request: Request): Promise<Response> {
-    const { pathname } = new URL(request.url);
+  async function route(request: Request, pathname: string): Promise<Response> {
     const method = request.method;
-    if (pathname === '/graphql') return yoga.fetch(request, {});
+    if (pathname === '/graphql') {
+      if (method !== 'POST') return yoga.fetch(request, {});
+      // Yoga reads the whole body: cap it first, streamed, whether or not a length is declared.
+      const body = await readCapped(request, config.graphqlMaxBodyBytes);
+      if (body === null) {
+        return Response.json(
+          { errors: [{ message: 'request body too large', extensions: { code: 'REQUEST_TOO_LARGE' } }] },
+          { status: 413 },
+        );
+      }
+      return yoga.fetch(new Request(request.url, { method, headers: request.headers, body }), {});
+    }
     if (pathname === '/saml/acs' && method === 'POST') return saml.acs(request);
     if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
     if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
     if (pathname === '/readyz' && method === 'GET') return ready();
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });
+  }
+
+  /** One log line per request, with its id (also sent back as x-request-id); no bodies, no tokens. */
+  async function fetch(request: Request): Promise<Response> {
+    const requestId = requestIdOf(request);
+    const started = performance.now();
+    const { pathname } = new URL(request.url);
+    return runWithRequest(requestId, async () => {
+      let response: Response;
+      try {
+        response = await route(request, pathname);
+      } catch (err) {
+        logger.error({ err, requestId }, 'request failed unexpectedly');
+        response = Response.json(
+          { error: { code: 'INTERNAL', message: 'internal error', requestId } },
+          { status: 500 },
+        );
+      }
+      response.headers.set('x-request-id', requestId);
+      logger.info(
+        {
+          requestId,
+          method: request.method,
+          path: pathname,
+          status: response.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+      return response;
+    });
   }
 
   return { fetch, acs };

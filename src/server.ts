@@ -3,10 +3,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { createServerAdapter } from '@whatwg-node/server';
-import { pino } from 'pino';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { openDatabase } from './db/database.js';
+import { createLogger } from './http/logger.js';
 import { DEFAULT_PLUGIN_DIR, loadPlugins } from './plugins/loader.js';
 
 /** Outside production an admin token is generated once and kept in DATA_DIR, for the demo tool. */
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${e instanceof ConfigError ? e.message : String(e)}\n`);
     process.exit(2);
   }
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'SAMLResponse'] });
+  const logger = createLogger(config.logLevel);
   if (!config.adminToken) {
     config = ensureAdminToken(config);
     logger.warn(

@@ -8,9 +8,19 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/**
+ * A connected client. A connection the server ends (the database dropped with force on Ctrl-C)
+ * emits 'error' outside any query: the query in flight rejects anyway, the event must not crash.
+ */
+export async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
+  return client;
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(url);
   try {
     return await fn(client);
   } finally {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { EntraClaims } from '../../src/demo-idp/index.js';
+import { connect } from './database.js';
 import { COUNTRY_CLAIM, DEPARTMENT_CODES, type Person, person } from './people.js';
 import { type Summary, summarize } from './stats.js';
 
@@ -40,8 +41,7 @@ function contactValues(p: Person): [column: string, value: string | string[] | n
  * (no ORM, no pool, no HTTP, no validation).
  */
 export async function floorB(databaseUrl: string, count: number, warmup: number): Promise<FloorBResult> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const client = await connect(databaseUrl);
   try {
     const conn = await client.query<{ id: string }>(
       `insert into idp_connection (name, entity_id, certificates) values ('floor-b', $1, '[]'::jsonb) returning id`,

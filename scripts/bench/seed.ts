@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { connect } from './database.js';
 
 /**
  * 100k people as if they had signed in: users of the connection, a filled contact each, and a grant
@@ -6,8 +6,7 @@ import pg from 'pg';
  * sign-ins; the table shapes are the migrations', the row contents bench-made.
  */
 export async function seedContacts(databaseUrl: string, count: number): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const client = await connect(databaseUrl);
   try {
     const t0 = performance.now();
     await client.query('begin');

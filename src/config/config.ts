@@ -31,6 +31,13 @@ const EnvSchema = z.object({
     .max(4 * 1024 * 1024)
     .default(256 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest GraphQL request body accepted. */
+  GRAPHQL_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Worker threads evaluating transform plugins (each with a hard deadline). */
   PLUGIN_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   /** JSONata's own time limit per transform evaluation. */
@@ -68,6 +75,7 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   readonly samlMaxResponseBytes: number;
   readonly logLevel: string;
+  readonly graphqlMaxBodyBytes: number;
   readonly plugins: { readonly workers: number; readonly timeoutMs: number; readonly deadlineMs: number };
   /** Origins (scheme://host[:port]) RelayState redirects may go to. */
   readonly allowedRedirectOrigins: readonly string[];
@@ -117,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     samlMaxResponseBytes: e.SAML_MAX_RESPONSE_BYTES,
     logLevel: e.LOG_LEVEL,
+    graphqlMaxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
     plugins: Object.freeze({
       workers: e.PLUGIN_WORKERS,
       timeoutMs: e.PLUGIN_TIMEOUT_MS,

@@ -8,6 +8,8 @@ export interface OrmOptions {
   /** Connections in the pool. */
   poolSize?: number;
   debug?: boolean;
+  /** Called with each SQL statement the ORM runs (tests count statements with it). */
+  onQuery?: (sql: string) => void;
 }
 
 export function ormConfig(opts: OrmOptions): Options {
@@ -22,7 +24,8 @@ export function ormConfig(opts: OrmOptions): Options {
     // Entities are declared with defineEntity: no reflection, no decorators.
     discovery: { warnWhenNoEntities: true },
     allowGlobalContext: false,
-    debug: opts.debug ?? false,
+    debug: opts.onQuery ? ['query'] : (opts.debug ?? false),
+    ...(opts.onQuery ? { logger: opts.onQuery, colors: false } : {}),
     // Connection failures should surface quickly (readiness, sign-in errors), not hang.
     driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
   });

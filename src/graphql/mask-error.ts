@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
+import { currentRequestId } from '../http/request-context.js';
 
 /**
  * The one place GraphQL errors outside the typed unions are shaped for clients: authorization
@@ -23,7 +24,7 @@ export function createMaskError(logger: Logger) {
       // Parse and validation errors: about the request itself, safe to show.
       return yogaMaskError(error, message, isDev);
     }
-    const requestId = crypto.randomUUID();
+    const requestId = currentRequestId() ?? crypto.randomUUID();
     logger.error({ err: original, requestId }, 'unexpected GraphQL error');
     return createGraphQLError(message, { path, extensions: { code: 'INTERNAL', requestId } });
   };

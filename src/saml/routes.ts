@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { asAppError } from '../db/errors.js';
 import type { AppError } from '../errors.js';
+import { readCapped } from '../http/body.js';
 import type { AcsResult, AcsService } from './acs.service.js';
 import type { SpInitiatedService } from './sp-initiated.js';
 import type { SpKeyStore } from './sp-keys.js';
@@ -32,27 +33,6 @@ function html(status: number, title: string, body: string, extra: Record<string,
       },
     },
   );
-}
-
-/** Reads a request body, refusing more than `max` bytes without buffering the excess. */
-async function readCapped(request: Request, max: number): Promise<string | null> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > max) return null;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function refusal(error: AppError, wantsJson: boolean): Response {

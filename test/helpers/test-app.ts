@@ -51,7 +51,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  onQuery?: (sql: string) => void,
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -63,7 +66,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const orm = await openOrm({ databaseUrl: db.url, poolSize: config.dbPoolSize });
+  const orm = await openOrm({ databaseUrl: db.url, poolSize: config.dbPoolSize, ...(onQuery ? { onQuery } : {}) });
   const plugins = await sharedPlugins();
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const peers: MikroORM[] = [];
