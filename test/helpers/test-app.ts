@@ -66,7 +66,11 @@ export async function createTestApp(
     ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const orm = await openOrm({ databaseUrl: db.url, poolSize: config.dbPoolSize, ...(onQuery ? { onQuery } : {}) });
+  const orm = await openOrm({
+    databaseUrl: db.url,
+    poolSize: config.dbPoolSize,
+    ...(onQuery ? { onQuery } : {}),
+  });
   const plugins = await sharedPlugins();
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const peers: MikroORM[] = [];
