@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     );
   }
   // A bad plugin stops the start: better no server than sign-ins failing on a broken transform.
-  const plugins = await loadPlugins(DEFAULT_PLUGIN_DIR, {
+  const plugins = await loadPlugins(config.pluginDir ?? DEFAULT_PLUGIN_DIR, {
     poolSize: config.plugins.workers,
     timeoutMs: config.plugins.timeoutMs,
     deadlineMs: config.plugins.deadlineMs,

@@ -196,7 +196,7 @@ describe('sessions and scopes', () => {
   it('blocking a user ends their sessions and refuses their sign-in; unblocking restores it', async () => {
     const res = await signIn('gina@contoso.example');
     const token = res.body.sessionToken as string;
-    const id = gid('User', (res.body.user as { id: string }).id);
+    const id = (res.body.user as { id: string }).id;
     const blocked = await gql<{ blockUser: { status: string } }>(
       t.app,
       'mutation($id: ID!) { blockUser(id: $id) { ... on User { status } ... on InputError { code } } }',

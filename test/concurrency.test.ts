@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { entraClaims, TestIdp } from './helpers/idp.js';
 import { addEntraMappings, createConnection, createLicense } from './helpers/setup.js';
-import { createTestApp, postAcs, type TestApp } from './helpers/test-app.js';
+import { createTestApp, dbId, postAcs, type TestApp } from './helpers/test-app.js';
 
 // Real PostgreSQL only: the embedded database serialises transactions and would hide these races.
 let t: TestApp;
@@ -28,7 +28,7 @@ describe('concurrent sign-ins', () => {
     const results = await Promise.all(responses.map((r, i) => postAcs(i % 2 === 0 ? t.app : peer, r)));
 
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
-    const userIds = new Set(results.map((r) => (r.body.user as { id: string }).id));
+    const userIds = new Set(results.map((r) => dbId((r.body.user as { id: string }).id)));
     expect(userIds.size).toBe(1);
     expect(results.filter((r) => r.body.created === true)).toHaveLength(1);
 
@@ -82,7 +82,7 @@ describe('concurrent sign-ins', () => {
     for (const r of granted) {
       const rows = await t.sql(
         `select 1 from license_grant g join license l on l.id = g.license_id where l.name = 'Limited' and g.user_id = $1`,
-        [(r.body.user as { id: string }).id],
+        [dbId((r.body.user as { id: string }).id)],
       );
       expect(rows).toHaveLength(1);
     }

@@ -38,6 +38,8 @@ const EnvSchema = z.object({
     .min(1024)
     .max(16 * 1024 * 1024)
     .default(1024 * 1024),
+  /** Folder of transform plugins; default the repository's plugins/. */
+  PLUGIN_DIR: z.string().min(1).optional(),
   /** Worker threads evaluating transform plugins (each with a hard deadline). */
   PLUGIN_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   /** JSONata's own time limit per transform evaluation. */
@@ -76,6 +78,7 @@ export interface Config {
   readonly samlMaxResponseBytes: number;
   readonly logLevel: string;
   readonly graphqlMaxBodyBytes: number;
+  readonly pluginDir: string | undefined;
   readonly plugins: { readonly workers: number; readonly timeoutMs: number; readonly deadlineMs: number };
   /** Origins (scheme://host[:port]) RelayState redirects may go to. */
   readonly allowedRedirectOrigins: readonly string[];
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     samlMaxResponseBytes: e.SAML_MAX_RESPONSE_BYTES,
     logLevel: e.LOG_LEVEL,
     graphqlMaxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
+    pluginDir: e.PLUGIN_DIR,
     plugins: Object.freeze({
       workers: e.PLUGIN_WORKERS,
       timeoutMs: e.PLUGIN_TIMEOUT_MS,

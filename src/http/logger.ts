@@ -20,8 +20,8 @@ function serializeError(err: unknown, depth = 0): unknown {
  * The service's structured logger. Secrets and personal data never reach it by design (no bodies,
  * no headers, no SAML responses are logged); what could carry them anyway is redacted here.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -35,5 +35,6 @@ export function createLogger(level: string): Logger {
       censor: '[redacted]',
     },
     serializers: { err: (e: unknown) => serializeError(e) },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { asAppError } from '../db/errors.js';
@@ -87,8 +88,9 @@ export function createSamlRoutes(deps: {
       });
       const payload = {
         created: result.created,
-        user: { id: result.userId, username: result.username },
-        contactId: result.contactId,
+        // Global ids, as the GraphQL API uses them (`node(id:)` takes these).
+        user: { id: encodeGlobalID('User', result.userId), username: result.username },
+        contactId: result.contactId ? encodeGlobalID('Contact', result.contactId) : null,
         licensesGranted: result.licensesGranted.map((l) => l.name),
         sessionToken: result.sessionToken,
         sessionExpiresAt: result.sessionExpiresAt.toISOString(),

@@ -134,3 +134,7 @@ export async function postAcs(
   );
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** The database id inside a Relay global id (`base64("Type:id")`). */
+export const dbId = (globalId: string): string =>
+  Buffer.from(globalId, 'base64').toString('utf8').split(':')[1] ?? '';
