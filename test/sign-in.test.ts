@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EntraClaims, entraClaims, TestIdp } from './helpers/idp.js';
+import { expectRefusedWritingOnlyAudit, signInCounts } from './helpers/refusal.js';
 import { addEntraMappings, addMapping, createConnection, createLicense } from './helpers/setup.js';
 import { createTestApp, gql, postAcs, type TestApp } from './helpers/test-app.js';
 
@@ -18,32 +19,6 @@ beforeAll(async () => {
   await createLicense(t.app, 'Full', 0);
 });
 afterAll(() => t.close());
-
-/** Row counts of everything a sign-in may write, to prove what a refusal did not write. */
-async function counts() {
-  const [row] = await t.sql<Record<string, string>>(
-    `select (select count(*) from app_user) as users, (select count(*) from contact) as contacts,
-            (select count(*) from license_grant) as grants, (select count(*) from consumed_assertion) as consumed,
-            (select count(*) from user_session) as sessions, (select sum(used) from license) as used,
-            (select count(*) from provisioning_event) as events`,
-  );
-  return Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, Number(v)]));
-}
-
-async function expectRefusedWritingOnlyAudit(samlResponse: string, code: string) {
-  const before = await counts();
-  const res = await postAcs(t.app, samlResponse);
-  expect(res.body).toMatchObject({ error: { code } });
-  expect(res.status).toBeGreaterThanOrEqual(400);
-  expect(res.status).toBeLessThan(500);
-  const after = await counts();
-  expect(after).toEqual({ ...before, events: before.events! + 1 });
-  const [event] = await t.sql(
-    `select outcome, error_code from provisioning_event order by created_at desc limit 1`,
-  );
-  expect(event).toEqual({ outcome: 'REJECTED', error_code: code });
-  return res.body;
-}
 
 describe('first sign-in over HTTP-POST', () => {
   it('creates the user, a mapped contact and every available license, and returns a working session', async () => {
@@ -94,14 +69,14 @@ describe('first sign-in over HTTP-POST', () => {
   });
 
   it('signs an existing user in without a second user, contact or grant', async () => {
-    const before = await counts();
+    const before = await signInCounts(t);
     const res = await postAcs(
       t.app,
       idp.response('zoe@contoso.example', entraClaims('Z', 'Å', 'zoe@contoso.example')),
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ created: false, licensesGranted: [] });
-    const after = await counts();
+    const after = await signInCounts(t);
     expect(after).toEqual({
       ...before,
       consumed: before.consumed! + 1,
@@ -161,13 +136,14 @@ describe('refusals write nothing but their audit event', () => {
   it('refuses the same SAMLResponse posted twice as a replay', async () => {
     const response = idp.response('rio@contoso.example', entraClaims('Rio', 'Tan', 'rio@contoso.example'));
     expect((await postAcs(t.app, response)).status).toBe(200);
-    await expectRefusedWritingOnlyAudit(response, 'SAML_REPLAY');
+    await expectRefusedWritingOnlyAudit(t, response, 'SAML_REPLAY');
   });
 
   it('refuses a response signed with another key', async () => {
     const other = await TestIdp.create(idp.entityId.split('/')[3]);
     expect(other.entityId).toBe(idp.entityId);
     await expectRefusedWritingOnlyAudit(
+      t,
       other.response('eve@contoso.example', entraClaims('Eve', 'X', 'eve@contoso.example')),
       'SAML_SIGNATURE_INVALID',
     );
@@ -175,6 +151,7 @@ describe('refusals write nothing but their audit event', () => {
 
   it('refuses a response for another audience', async () => {
     await expectRefusedWritingOnlyAudit(
+      t,
       idp.response('eve@contoso.example', entraClaims('Eve', 'X', 'eve@contoso.example'), {
         audience: 'https://other-sp.example/metadata',
       }),
@@ -185,6 +162,7 @@ describe('refusals write nothing but their audit event', () => {
   it('refuses an expired response', async () => {
     const past = new Date(Date.now() - 3 * 3600_000);
     await expectRefusedWritingOnlyAudit(
+      t,
       idp.response('eve@contoso.example', entraClaims('Eve', 'X', 'eve@contoso.example'), {
         now: past,
         notBefore: new Date(past.getTime() - 300_000),
@@ -196,11 +174,12 @@ describe('refusals write nothing but their audit event', () => {
 
   it('refuses a response from an unknown issuer', async () => {
     const stranger = await TestIdp.create();
-    await expectRefusedWritingOnlyAudit(stranger.response('eve@contoso.example'), 'SAML_UNKNOWN_ISSUER');
+    await expectRefusedWritingOnlyAudit(t, stranger.response('eve@contoso.example'), 'SAML_UNKNOWN_ISSUER');
   });
 
   it('refuses a response whose Recipient is not our ACS', async () => {
     await expectRefusedWritingOnlyAudit(
+      t,
       idp.response('eve@contoso.example', entraClaims('Eve', 'X', 'eve@contoso.example'), {
         destination: 'https://attacker.example/acs',
       }),
@@ -210,6 +189,7 @@ describe('refusals write nothing but their audit event', () => {
 
   it('refuses a sign-in without a required attribute', async () => {
     const body = await expectRefusedWritingOnlyAudit(
+      t,
       idp.response('eve@contoso.example', { [EntraClaims.givenName]: 'Eve' }),
       'REQUIRED_ATTRIBUTE_MISSING',
     );
@@ -233,6 +213,7 @@ describe('a failure after the user insert rolls the whole sign-in back', () => {
 
   it('names the mapping and column of a value that does not fit, and leaves no trace', async () => {
     const body = await expectRefusedWritingOnlyAudit(
+      t,
       idp.response(
         'nia@contoso.example',
         entraClaims('Nia', 'Smit', 'nia@contoso.example', { [COUNTRY_CLAIM]: 'Netherlands' }),
@@ -251,14 +232,14 @@ describe('a failure after the user insert rolls the whole sign-in back', () => {
       `create trigger fail_grant before insert on license_grant for each row execute function fail_grant()`,
     );
     try {
-      const before = await counts();
+      const before = await signInCounts(t);
       const res = await postAcs(
         t.app,
         idp.response('omar@contoso.example', entraClaims('Omar', 'Q', 'omar@contoso.example')),
       );
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
-      expect(await counts()).toEqual({ ...before, events: before.events! + 1 });
+      expect(await signInCounts(t)).toEqual({ ...before, events: before.events! + 1 });
     } finally {
       await t.sql('drop trigger fail_grant on license_grant');
       await t.sql('drop function fail_grant');
@@ -272,6 +253,7 @@ describe('a connection with JIT off', () => {
     const id = await createConnection(t.app, closed, { jitEnabled: false });
     await addEntraMappings(t.app, id);
     await expectRefusedWritingOnlyAudit(
+      t,
       closed.response('new@fabrikam.example', entraClaims('New', 'User', 'new@fabrikam.example')),
       'JIT_DISABLED',
     );
@@ -285,6 +267,7 @@ describe('a connection that also requires a signed Response', () => {
     await addEntraMappings(t.app, id);
     const claims = entraClaims('Sig', 'Both', 'sig@fabrikam.example');
     await expectRefusedWritingOnlyAudit(
+      t,
       strict.response('sig@fabrikam.example', claims),
       'SAML_SIGNATURE_MISSING',
     );

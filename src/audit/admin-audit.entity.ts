@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty } from '../db/timestamps.js';
 
 /**
  * One admin change: who, what, on which record, and the record before and after. Written in the
@@ -10,10 +11,7 @@ export const AdminAuditEvent = defineEntity({
   indexes: [{ name: 'admin_audit_event_created_at_id_index', properties: ['createdAt', 'id'] }],
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
     /** `admin-token`, or `user:<id>` for a user holding the admin role. */
     actor: p.string().length(80),
     action: p.string().length(64).index(),

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty } from '../db/timestamps.js';
 import { User } from '../users/user.entity.js';
 
 /** A sign-in session. Only the SHA-256 of the opaque token is stored. */
@@ -11,10 +12,7 @@ export const Session = defineEntity({
     user: p.manyToOne(User).index().deleteRule('cascade'),
     expiresAt: p.datetime(),
     revokedAt: p.datetime().nullable(),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
   },
 });
 export type Session = InferEntity<typeof Session>;

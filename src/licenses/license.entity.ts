@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty } from '../db/timestamps.js';
 import { User } from '../users/user.entity.js';
 
 /**
@@ -15,10 +16,7 @@ export const License = defineEntity({
     seats: p.integer().nullable(),
     used: p.integer().default(0),
     active: p.boolean().default(true),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
   },
 });
 export type License = InferEntity<typeof License>;
@@ -31,10 +29,7 @@ export const LicenseGrant = defineEntity({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     license: p.manyToOne(License).index().deleteRule('cascade'),
     user: p.manyToOne(User).index().deleteRule('cascade'),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
   },
 });
 export type LicenseGrant = InferEntity<typeof LicenseGrant>;

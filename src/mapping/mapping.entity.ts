@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty, updatedAtProperty } from '../db/timestamps.js';
 import { IdpConnection } from '../saml/connection.entity.js';
 
 export const MappingKind = ['COPY', 'TRANSFORM'] as const;
@@ -33,15 +34,8 @@ export const AttributeMapping = defineEntity({
     multiValue: p.enum([...MultiValuePolicy]).default('REFUSE'),
     separator: p.string().length(16).default(', '),
     writePolicy: p.enum([...WritePolicy]).default('ALWAYS'),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    createdAt: createdAtProperty(),
+    updatedAt: updatedAtProperty(),
   },
 });
 export type AttributeMapping = InferEntity<typeof AttributeMapping>;

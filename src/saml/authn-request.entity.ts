@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty } from '../db/timestamps.js';
 import { IdpConnection } from './connection.entity.js';
 
 /**
@@ -12,10 +13,7 @@ export const AuthnRequest = defineEntity({
     id: p.string().length(128).primary(),
     connection: p.manyToOne(IdpConnection).index().deleteRule('cascade'),
     expiresAt: p.datetime().index(),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
   },
 });
 export type AuthnRequest = InferEntity<typeof AuthnRequest>;

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty, updatedAtProperty } from '../db/timestamps.js';
 
 /** A signing certificate pinned from the IdP's metadata. */
 export interface PinnedCertificate {
@@ -39,15 +40,8 @@ export const IdpConnection = defineEntity({
       .default('http://schemas.microsoft.com/ws/2008/06/identity/claims/groups'),
     /** Group values that make a user an admin of jitprov; re-evaluated at every sign-in. */
     adminGroups: p.json<string[]>().defaultRaw(`'[]'`),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    createdAt: createdAtProperty(),
+    updatedAt: updatedAtProperty(),
   },
 });
 export type IdpConnection = InferEntity<typeof IdpConnection>;

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty, updatedAtProperty } from '../db/timestamps.js';
 import { IdpConnection } from '../saml/connection.entity.js';
 
 export const UserStatus = ['ACTIVE', 'BLOCKED'] as const;
@@ -23,10 +24,7 @@ export const User = defineEntity({
     status: p.enum([...UserStatus]).default('ACTIVE'),
     /** Holds the admin role (from the connection's admin groups at the last sign-in). */
     isAdmin: p.boolean().default(false),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
     lastLoginAt: p.datetime().nullable(),
   },
 });
@@ -69,15 +67,8 @@ export const Contact = defineEntity({
     externalId: p.string().length(128).nullable(),
     employeeId: p.string().length(64).nullable(),
     groups: p.array().columnType('text[]').nullable(),
-    createdAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .defaultRaw('now()')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    createdAt: createdAtProperty(),
+    updatedAt: updatedAtProperty(),
   },
 });
 export type Contact = InferEntity<typeof Contact>;
