@@ -17,6 +17,7 @@ import { createRedirectPolicy } from './saml/relay-state.js';
 import { createSamlRoutes } from './saml/routes.js';
 import { createSpInitiatedService } from './saml/sp-initiated.js';
 import { createSpKeyStore } from './saml/sp-keys.js';
+import { createValidationPool } from './saml/validation-pool.js';
 import { createSamlValidator } from './saml/validator.js';
 
 export interface AppDeps {
@@ -32,7 +33,21 @@ export interface AppDeps {
  */
 export function createApp({ config, orm, logger, plugins }: AppDeps) {
   const spKeys = createSpKeyStore({ config, logger });
-  const validator = createSamlValidator({ spEntityId: config.spEntityId, acsUrl: config.acsUrl, spKeys });
+  const pool =
+    config.samlWorkers > 0
+      ? createValidationPool({
+          size: config.samlWorkers,
+          init: {
+            spEntityId: config.spEntityId,
+            acsUrl: config.acsUrl,
+            maxResponseBytes: config.samlMaxResponseBytes,
+          },
+          spKeys,
+          logger,
+        })
+      : null;
+  const validator =
+    pool ?? createSamlValidator({ spEntityId: config.spEntityId, acsUrl: config.acsUrl, spKeys });
   const redirects = createRedirectPolicy({
     publicUrl: config.publicUrl,
     allowedOrigins: config.allowedRedirectOrigins,
@@ -133,6 +148,11 @@ export function createApp({ config, orm, logger, plugins }: AppDeps) {
     });
   }
 
-  return { fetch, acs };
+  /** Stops the validation workers; the app answers nothing after this. */
+  const close = async (): Promise<void> => {
+    await pool?.close();
+  };
+
+  return { fetch, acs, close };
 }
 export type App = ReturnType<typeof createApp>;

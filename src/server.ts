@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     clearInterval(sweep);
     server.close();
     server.closeAllConnections();
+    await app.close();
     await plugins.close();
     await db.close();
     process.exit(0);

@@ -57,6 +57,7 @@ describe('health and metadata routes', () => {
       expect(await res.json()).toEqual({ status: 'unavailable', reason: 'database unreachable' });
       expect((await get(app, '/healthz')).status).toBe(200);
     } finally {
+      await app.close();
       await orm.close().catch(() => {});
     }
   });

@@ -1,4 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -40,6 +41,8 @@ const EnvSchema = z.object({
     .default(1024 * 1024),
   /** Folder of transform plugins; default the repository's plugins/. */
   PLUGIN_DIR: z.string().min(1).optional(),
+  /** Worker threads validating SAML responses; 0 validates on the main thread. Default: the cores, at most 4. */
+  SAML_WORKERS: z.coerce.number().int().min(0).max(32).optional(),
   /** Worker threads evaluating transform plugins (each with a hard deadline). */
   PLUGIN_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   /** JSONata's own time limit per transform evaluation. */
@@ -79,6 +82,7 @@ export interface Config {
   readonly logLevel: string;
   readonly graphqlMaxBodyBytes: number;
   readonly pluginDir: string | undefined;
+  readonly samlWorkers: number;
   readonly plugins: { readonly workers: number; readonly timeoutMs: number; readonly deadlineMs: number };
   /** Origins (scheme://host[:port]) RelayState redirects may go to. */
   readonly allowedRedirectOrigins: readonly string[];
@@ -130,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     graphqlMaxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
     pluginDir: e.PLUGIN_DIR,
+    samlWorkers: e.SAML_WORKERS ?? Math.min(4, availableParallelism()),
     plugins: Object.freeze({
       workers: e.PLUGIN_WORKERS,
       timeoutMs: e.PLUGIN_TIMEOUT_MS,

@@ -74,8 +74,11 @@ export async function createTestApp(
   const plugins = await sharedPlugins();
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const peers: MikroORM[] = [];
+  const apps: App[] = [];
+  const app = createApp({ config, orm, logger, plugins });
+  apps.push(app);
   return {
-    app: createApp({ config, orm, logger, plugins }),
+    app,
     orm,
     config,
     databaseUrl: db.url,
@@ -83,9 +86,12 @@ export async function createTestApp(
     spawnPeer: async () => {
       const peerOrm = await openOrm({ databaseUrl: db.url, poolSize: config.dbPoolSize, migrate: false });
       peers.push(peerOrm);
-      return createApp({ config, orm: peerOrm, logger, plugins });
+      const peer = createApp({ config, orm: peerOrm, logger, plugins });
+      apps.push(peer);
+      return peer;
     },
     close: async () => {
+      await Promise.all(apps.map((a) => a.close()));
       await Promise.all(peers.map((p) => p.close()));
       await orm.close();
       await pool.end();
