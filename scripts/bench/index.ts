@@ -18,15 +18,24 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildEntraMetadata, generateIdpKeyPair } from '../../src/demo-idp/index.js';
-import { addMappings, adminApi, contactsQuery, createConnection, createLicense } from './admin.js';
+import { addMappings, adminApi, createConnection, createLicense } from './admin.js';
+import { contactsPage } from './contacts.js';
 import { createBenchDatabase, migrate } from './database.js';
-import { floorA } from './floor-a.js';
+import { type FloorAResult, validationFloors } from './floor-a.js';
 import { floorB } from './floor-b.js';
 import { expectCreated, type LoadResult, type LoadTarget, runLoad } from './load.js';
 import { buildPlan, issuerOf, type Phase, signPlan } from './plan.js';
-import { formatReport, type Report, type Row, writeJson } from './report.js';
+import {
+  formatReport,
+  type Report,
+  type ResourceUse,
+  type Row,
+  type SoakFigures,
+  summaryRow,
+  writeJson,
+} from './report.js';
 import { seedContacts } from './seed.js';
-import { freePort, type RunningServer, rssSampler, startServer } from './server.js';
+import { cpuBetween, freePort, type RunningServer, rssSampler, startServer } from './server.js';
 import { progress } from './stats.js';
 import { signed, signInRow, TARGETS, targetLines } from './targets.js';
 
@@ -119,18 +128,29 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     floorCount,
   );
 
-  // --- Floor A: node-saml alone, one thread -----------------------------------------------------
-  const floorAOf = async (mode: Phase['mode']) => {
-    progress(`Floor A: node-saml validatePostResponseAsync, ${mode} signed`);
+  // --- Floor A: node-saml alone, one thread, and jitprov's validator on the same responses ---------
+  const validationOf = async (mode: Phase['mode']) => {
+    progress(`Floor A (node-saml alone) and jitprov's validator, ${mode} signed, one thread`);
     const responses = signing.floor[mode];
     const warmup = Math.min(settings.floorA.warmup, Math.floor(responses.length / 5));
-    const spec = { certPem: key.certPem, spEntityId, acsUrl, wantResponseSigned: mode !== 'assertion' };
-    return floorA(spec, responses, warmup);
+    const spec = {
+      certPem: key.certPem,
+      issuer: issuerOf(mode === 'assertion' ? tenants.assertion : tenants.both),
+      spEntityId,
+      acsUrl,
+      wantResponseSigned: mode !== 'assertion',
+    };
+    return validationFloors(spec, responses, warmup);
   };
-  const floorsA = {
-    assertion: await floorAOf('assertion'),
-    'response-and-assertion': await floorAOf('response-and-assertion'),
+  const validations = async () => {
+    const assertion = await validationOf('assertion');
+    const both = await validationOf('response-and-assertion');
+    return {
+      floor: { assertion: assertion.floor, 'response-and-assertion': both.floor },
+      jitprov: { assertion: assertion.jitprov, 'response-and-assertion': both.jitprov },
+    };
   };
+  const atStart = await validations();
 
   // --- the database and Floor B -----------------------------------------------------------------
   const db = await createBenchDatabase(settings.baseUrl, `jitprov_bench_${runId}`);
@@ -142,7 +162,6 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   await migrate(REPO, db.url);
   progress('Floor B: the provisioning transaction through plain pg');
   const fb = await floorB(db.url, settings.floorB.timed, settings.floorB.warmup);
-  const floors = { a: floorsA, b: fb };
 
   // --- the server, set up through its admin API -------------------------------------------------
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jitprov-bench-'));
@@ -187,84 +206,149 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     path: '/saml/acs',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
   };
-  const runPhase = async (p: Phase): Promise<LoadResult & { peakRssMiB: number }> => {
+  /** Runs `work` while watching the server's RSS and CPU and this process's CPU. */
+  const observe = async <T>(work: () => Promise<T>): Promise<T & ResourceUse> => {
     sampler.reset();
-    const r = await runLoad(acs, p.bodies, {
-      concurrency: p.concurrency,
-      timeLimitMs: settings.phaseSeconds * 1000,
-      ...(p.created === null ? {} : { check: expectCreated(p.created) }),
-    });
+    const server0 = server.cpu();
+    const client0 = process.cpuUsage();
+    const t0 = performance.now();
+    const result = await work();
+    const wallUs = (performance.now() - t0) * 1000;
+    const client = process.cpuUsage(client0);
+    const cpu = cpuBetween(server0, server.cpu());
+    return {
+      ...result,
+      peakRssMiB: sampler.peak(),
+      serverMainPct: cpu.mainPct,
+      serverCores: cpu.cores,
+      clientCores: (client.user + client.system) / wallUs,
+    };
+  };
+  const runPhase = async (p: Phase): Promise<LoadResult & ResourceUse> => {
+    const r = await observe(() =>
+      runLoad(acs, p.bodies, {
+        concurrency: p.concurrency,
+        timeLimitMs: settings.phaseSeconds * 1000,
+        ...(p.created === null ? {} : { check: expectCreated(p.created) }),
+      }),
+    );
     p.bodies = [];
-    const peakRssMiB = sampler.peak();
     progress(
       `  ${p.name}: ${r.ok}/${r.sent} ok, ${r.perSecond.toFixed(1)}/s, p50 ${r.p50.toFixed(1)} ms, ` +
-        `p99 ${r.p99.toFixed(1)} ms, peak RSS ${peakRssMiB.toFixed(0)} MiB`,
+        `p99 ${r.p99.toFixed(1)} ms, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, server main thread ` +
+        `${r.serverMainPct.toFixed(0)}%, ${r.serverCores.toFixed(2)} cores, client ${r.clientCores.toFixed(2)} cores`,
     );
     if (r.firstFailure) progress(`    first failure: ${r.firstFailure}`);
-    return { ...r, peakRssMiB };
+    return r;
   };
 
   // --- jitprov end to end -----------------------------------------------------------------------
   progress('warm-up');
   for (const p of plan.warmup) await runPhase(p);
   progress('jitprov end to end: POST /saml/acs');
-  const signIns: { phase: Phase; row: Row }[] = [];
+  const measured: { phase: Phase; result: LoadResult & ResourceUse }[] = [];
   for (const p of [...plan.first, ...plan.returning, ...plan.bothSigned]) {
-    signIns.push({ phase: p, row: signInRow(p, await runPhase(p), floors, settings.phaseSeconds) });
+    measured.push({ phase: p, result: await runPhase(p) });
   }
 
   // --- GraphQL contacts page --------------------------------------------------------------------
   progress(`seeding ${settings.contacts} users with contact and license grants`);
   const seedMs = await seedContacts(db.url, settings.contacts);
   progress(`  seeded in ${(seedMs / 1000).toFixed(1)} s`);
-  sampler.reset();
-  const contacts = await contactsPage(port, adminToken);
-  contacts.peakRssMiB = sampler.peak();
+  const contactRows = await contactsPage({
+    port,
+    adminToken,
+    schemaFile: path.join(REPO, 'schema.graphql'),
+    contacts: settings.contacts,
+    queries: settings.contactQueries,
+    limitSeconds: settings.phaseSeconds,
+    observe,
+  });
+  const contacts = contactRows[0] as Row;
 
   // --- RSS soak ---------------------------------------------------------------------------------
-  let soak: Report['soak'] = null;
-  let soakRow: Row | null = null;
+  let soak: { result: LoadResult & ResourceUse; figures: SoakFigures } | null = null;
   if (settings.soak > 0) {
     progress(
       `RSS soak: ${settings.soak} sign-ins (half first, half returning) at c=${settings.soakConcurrency}`,
     );
     const samples: { completed: number; rssMiB: number }[] = [];
-    sampler.reset();
-    const r = await runLoad(acs, plan.soak.bodies, {
-      concurrency: settings.soakConcurrency,
-      timeLimitMs: settings.soakSeconds * 1000,
-      onDone: (completed) => {
-        if (completed % settings.soakSampleEvery !== 0) return;
-        samples.push({ completed, rssMiB: server.rssMiB() });
-        progress(`  ${completed} sign-ins, RSS ${samples.at(-1)?.rssMiB.toFixed(0)} MiB`);
-      },
-    });
+    const r = await observe(() =>
+      runLoad(acs, plan.soak.bodies, {
+        concurrency: settings.soakConcurrency,
+        timeLimitMs: settings.soakSeconds * 1000,
+        onDone: (completed) => {
+          if (completed % settings.soakSampleEvery !== 0) return;
+          samples.push({ completed, rssMiB: server.rssMiB() });
+          progress(`  ${completed} sign-ins, RSS ${samples.at(-1)?.rssMiB.toFixed(0)} MiB`);
+        },
+      }),
+    );
     plan.soak.bodies = [];
-    const firstMiB = samples[0]?.rssMiB ?? Number.NaN;
-    const lastMiB = samples.at(-1)?.rssMiB ?? Number.NaN;
-    soak = { samples, firstMiB, lastMiB, changePct: ((lastMiB - firstMiB) / firstMiB) * 100 };
-    const rssOk = samples.length >= 2 && Math.abs(soak.changePct) <= TARGETS.rssChangePct;
-    soakRow = {
-      ...signInRow(plan.soak, { ...r, peakRssMiB: sampler.peak() }, floors, settings.soakSeconds),
-      section: 'Soak',
-      label: `${r.sent} mixed sign-ins, c=${settings.soakConcurrency}`,
-      targets:
-        samples.length >= 2
-          ? [{ name: `RSS ±${TARGETS.rssChangePct}%`, verdict: rssOk ? 'PASS' : 'MISS' }]
-          : [],
-    };
-    const rssNote = `RSS ${firstMiB.toFixed(0)} → ${lastMiB.toFixed(0)} MiB (${signed(soak.changePct)}%)`;
-    soakRow.note = soakRow.note ? `${rssNote}; ${soakRow.note}` : rssNote;
+    soak = { result: r, figures: soakFigures(samples) };
   }
   await server.stop();
 
+  // A floor is the best this machine does, and other processes on a shared machine only ever slow a
+  // run down: the validations run again with the server gone, and the faster of the two counts.
+  const atEnd = await validations();
+  // The validator's figure comes from the same measurement as the floor it is compared with.
+  const faster = (mode: Phase['mode'], which: 'floor' | 'jitprov'): FloorAResult =>
+    (atEnd.floor[mode].perSecond > atStart.floor[mode].perSecond ? atEnd : atStart)[which][mode];
+  const floorsA = {
+    assertion: faster('assertion', 'floor'),
+    'response-and-assertion': faster('response-and-assertion', 'floor'),
+  };
+  const validators = {
+    assertion: faster('assertion', 'jitprov'),
+    'response-and-assertion': faster('response-and-assertion', 'jitprov'),
+  };
+  const floors = { a: floorsA, b: fb };
+  const signIns = measured.map(({ phase, result }) => ({
+    phase,
+    row: signInRow(phase, result, floors, settings.phaseSeconds),
+  }));
+  let soakRow: Row | null = null;
+  if (soak) {
+    const { result: r, figures } = soak;
+    const measuredRss = figures.samples.length >= 2;
+    const rssOk = measuredRss && Math.abs(figures.changePct) <= TARGETS.rssChangePct;
+    const rssNote = `RSS ${figures.firstMiB.toFixed(0)} → ${figures.lastMiB.toFixed(0)} MiB (${signed(figures.changePct)}%)`;
+    const row = signInRow(plan.soak, r, floors, settings.soakSeconds);
+    soakRow = {
+      ...row,
+      section: 'Soak',
+      label: `${r.sent} mixed sign-ins, c=${settings.soakConcurrency}`,
+      targets: measuredRss
+        ? [{ name: `RSS ±${TARGETS.rssChangePct}%`, verdict: rssOk ? 'PASS' : 'MISS' }]
+        : [],
+      note: row.note ? `${rssNote}; ${row.note}` : rssNote,
+    };
+  }
+
+  // jitprov's validator against node-saml alone: p50 ÷ floor is the overhead of its own checks.
+  const validatorRow = (mode: Phase['mode'], label: string): Row => ({
+    ...summaryRow('Validation', label, validators[mode]),
+    p50VsFloor: validators[mode].p50 / floorsA[mode].p50,
+  });
   const floorRows: Row[] = [
-    floorRow('Floor A', 'node-saml, assertion signed (1 thread)', floorsA.assertion),
-    floorRow('Floor A', 'node-saml, response+assertion signed (1 thread)', floorsA['response-and-assertion']),
-    floorRow('Floor B', 'provisioning tx, first sign-in (plain pg)', fb.first),
-    floorRow('Floor B', 'provisioning tx, returning sign-in (plain pg)', fb.returning),
+    summaryRow('Floor A', 'node-saml, assertion signed (1 thread)', floorsA.assertion),
+    summaryRow(
+      'Floor A',
+      'node-saml, response+assertion signed (1 thread)',
+      floorsA['response-and-assertion'],
+    ),
+    summaryRow('Floor B', 'provisioning tx, first sign-in (plain pg)', fb.first),
+    summaryRow('Floor B', 'provisioning tx, returning sign-in (plain pg)', fb.returning),
+    validatorRow('assertion', 'jitprov validator, assertion signed (1 thread)'),
+    validatorRow('response-and-assertion', 'jitprov validator, response+assertion signed (1 thread)'),
   ];
+  const perSecond = (v: { floor: Record<Phase['mode'], FloorAResult> }, mode: Phase['mode']) =>
+    v.floor[mode].perSecond.toFixed(1);
   notes.push(
+    `Floor A at the start / end of the run: ${perSecond(atStart, 'assertion')} / ${perSecond(atEnd, 'assertion')} ` +
+      `validations/s assertion signed, ${perSecond(atStart, 'response-and-assertion')} / ` +
+      `${perSecond(atEnd, 'response-and-assertion')} response+assertion signed; the faster counts`,
     `${signing.count} responses signed before timing (${signing.seconds.toFixed(0)} s); server idle RSS ${idleRss.toFixed(0)} MiB`,
     'req/s ÷ A: throughput over Floor A single-thread validations/s of the same signing mode; ' +
       'p50 ÷ floor: p50 over (Floor A p50 + Floor B p50) of the same kind of sign-in',
@@ -279,92 +363,26 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     durationSeconds: (Date.now() - started) / 1000,
     machine: { cpus: availableParallelism(), node: process.version, postgres: db.serverVersion },
     settings: { ...settings, baseUrl: redact(settings.baseUrl) },
-    rows: [...floorRows, ...signIns.map((s) => s.row), contacts, ...(soakRow ? [soakRow] : [])],
-    targets: targetLines(signIns, floorsA.assertion, contacts, soak, settings),
-    soak,
+    rows: [...floorRows, ...signIns.map((s) => s.row), ...contactRows, ...(soakRow ? [soakRow] : [])],
+    targets: targetLines(signIns, floorsA.assertion, contacts, soak?.figures ?? null, settings),
+    soak: soak?.figures ?? null,
     notes,
   };
 }
 
-/** `contacts(first: 50)` with user and licenses, one query at a time, as the schema has it now. */
-async function contactsPage(port: number, adminToken: string): Promise<Row> {
-  const label = `contacts(first: 50) at ${settings.contacts / 1000}k`;
-  const q = contactsQuery(path.join(REPO, 'schema.graphql'));
-  if ('missing' in q) {
-    progress(`  ${q.missing}`);
-    return { ...floorRow('GraphQL', label, null), note: q.missing };
-  }
-  progress(`  ${q.query}`);
-  const target: LoadTarget = {
-    port,
-    path: '/graphql',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      authorization: `Bearer ${adminToken}`,
-    },
-  };
-  const body = Buffer.from(JSON.stringify({ query: q.query }));
-  // Parsed after the clock is read: a page must come back whole, 50 contacts and no errors.
-  const check = (payload: Buffer) => {
-    const parsed = JSON.parse(payload.toString('utf8')) as {
-      data?: { contacts?: unknown };
-      errors?: unknown;
-    };
-    const page = parsed.data?.contacts as { edges?: unknown[] } | unknown[] | undefined;
-    return !parsed.errors && (Array.isArray(page) ? page.length : (page?.edges?.length ?? 0)) === 50;
-  };
-  const bodies = (count: number) => Array.from({ length: count }, () => body);
-  const limit = settings.phaseSeconds * 1000;
-  await runLoad(target, bodies(settings.contactQueries.warmup), {
-    concurrency: 1,
-    timeLimitMs: limit,
-    check,
-  });
-  const r = await runLoad(target, bodies(settings.contactQueries.timed), {
-    concurrency: 1,
-    timeLimitMs: limit,
-    check,
-  });
-  progress(`  contacts page: ${r.ok}/${r.sent} ok, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
+function soakFigures(samples: { completed: number; rssMiB: number }[]): SoakFigures {
+  const rss = samples.map((x) => x.rssMiB);
+  const firstMiB = rss[0] ?? Number.NaN;
+  const lastMiB = rss.at(-1) ?? Number.NaN;
+  const quarter = Math.max(1, Math.floor(rss.length / 4));
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   return {
-    ...floorRow('GraphQL', label, null),
-    ok: r.ok,
-    sent: r.sent,
-    perSecond: r.perSecond,
-    p50: r.ok > 0 ? r.p50 : null,
-    p99: r.ok > 0 ? r.p99 : null,
-    targets:
-      r.ok > 0
-        ? [
-            {
-              name: `p50≤${TARGETS.contactsP50Ms}ms`,
-              verdict: r.p50 <= TARGETS.contactsP50Ms ? 'PASS' : 'MISS',
-            },
-          ]
-        : [],
-    ...(r.failed > 0 ? { note: `${r.failed} failed, first: ${r.firstFailure}` } : {}),
-  };
-}
-
-function floorRow(
-  section: string,
-  label: string,
-  s: { n: number; perSecond: number; p50: number; p99: number } | null,
-): Row {
-  const has = s !== null && s.n > 0;
-  return {
-    section,
-    label,
-    ok: s?.n ?? null,
-    sent: s?.n ?? null,
-    perSecond: has ? s.perSecond : null,
-    p50: has ? s.p50 : null,
-    p99: has ? s.p99 : null,
-    rateVsFloorA: null,
-    p50VsFloor: null,
-    peakRssMiB: null,
-    targets: [],
+    samples,
+    firstMiB,
+    lastMiB,
+    changePct: ((lastMiB - firstMiB) / firstMiB) * 100,
+    quarterMeansMiB: [mean(rss.slice(0, quarter)), mean(rss.slice(-quarter))],
+    rangeMiB: [Math.min(...rss), Math.max(...rss)],
   };
 }
 

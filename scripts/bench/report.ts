@@ -3,6 +3,14 @@ import { round } from './stats.js';
 
 export type Verdict = 'PASS' | 'MISS';
 
+/** What a phase cost the server and the client, besides its latencies. */
+export interface ResourceUse {
+  peakRssMiB: number;
+  serverMainPct: number;
+  serverCores: number;
+  clientCores: number;
+}
+
 /** One line of the figures table. Null cells print as "-". */
 export interface Row {
   section: string;
@@ -18,6 +26,12 @@ export interface Row {
   /** p50 over the floor latency: Floor A p50 + Floor B p50 of the same kind of sign-in. */
   p50VsFloor: number | null;
   peakRssMiB: number | null;
+  /** Server main thread busy, % of the phase's wall time. */
+  serverMainPct: number | null;
+  /** Server CPU, all threads, in cores. */
+  serverCores: number | null;
+  /** This bench process's CPU, in cores: the load generator must stay light. */
+  clientCores: number | null;
   targets: { name: string; verdict: Verdict }[];
   note?: string;
 }
@@ -28,6 +42,18 @@ export interface TargetLine {
   verdict: Verdict | 'N/A';
 }
 
+/** RSS over the soak, sampled every 1000 sign-ins. */
+export interface SoakFigures {
+  samples: { completed: number; rssMiB: number }[];
+  firstMiB: number;
+  lastMiB: number;
+  /** Last sample over first: the issue's measure. */
+  changePct: number;
+  /** One sample lands anywhere in a GC cycle: the mean of the first and last quarter of samples. */
+  quarterMeansMiB: [number, number];
+  rangeMiB: [number, number];
+}
+
 export interface Report {
   startedAt: string;
   durationSeconds: number;
@@ -35,17 +61,37 @@ export interface Report {
   settings: Record<string, unknown>;
   rows: Row[];
   targets: TargetLine[];
-  soak: {
-    samples: { completed: number; rssMiB: number }[];
-    firstMiB: number;
-    lastMiB: number;
-    changePct: number;
-  } | null;
+  soak: SoakFigures | null;
   notes: string[];
 }
 
 const cell = (v: number | null, digits = 1): string =>
   v === null || Number.isNaN(v) ? '-' : round(v, digits).toFixed(digits);
+
+/** A row of figures with no ratios or targets (floors; the base of the others). */
+export function summaryRow(
+  section: string,
+  label: string,
+  s: { n: number; perSecond: number; p50: number; p99: number } | null,
+): Row {
+  const has = s !== null && s.n > 0;
+  return {
+    section,
+    label,
+    ok: s?.n ?? null,
+    sent: s?.n ?? null,
+    perSecond: has ? s.perSecond : null,
+    p50: has ? s.p50 : null,
+    p99: has ? s.p99 : null,
+    rateVsFloorA: null,
+    p50VsFloor: null,
+    peakRssMiB: null,
+    serverMainPct: null,
+    serverCores: null,
+    clientCores: null,
+    targets: [],
+  };
+}
 
 export function formatReport(r: Report): string {
   const header = [
@@ -57,6 +103,9 @@ export function formatReport(r: Report): string {
     'req/s ÷ A',
     'p50 ÷ floor',
     'peak RSS MiB',
+    'srv main %',
+    'srv cores',
+    'client cores',
     'target',
   ];
   const lines: string[][] = [header];
@@ -76,13 +125,16 @@ export function formatReport(r: Report): string {
       row.rateVsFloorA === null ? '-' : `${cell(row.rateVsFloorA, 2)}×`,
       row.p50VsFloor === null ? '-' : `${cell(row.p50VsFloor, 2)}×`,
       cell(row.peakRssMiB, 0),
+      cell(row.serverMainPct, 0),
+      cell(row.serverCores, 2),
+      cell(row.clientCores, 2),
       [row.targets.map((t) => `${t.name} ${t.verdict}`).join('; '), row.note ?? '']
         .filter(Boolean)
         .join(' — '),
     ]);
   }
   const widths = header.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
-  const numeric = new Set([1, 2, 3, 4, 5, 6, 7]);
+  const numeric = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   const render = (l: string[]) =>
     l
       .map((v, c) => (numeric.has(c) ? v.padStart(widths[c] ?? 0) : v.padEnd(widths[c] ?? 0)))

@@ -19,6 +19,7 @@ export interface RunningServer {
   pid: number;
   /** The child's resident set size now, in MiB (VmRSS from /proc). */
   rssMiB(): number;
+  cpu(): CpuSnapshot;
   stop(): Promise<void>;
 }
 
@@ -104,6 +105,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   return {
     pid,
     rssMiB: () => readRssMiB(pid),
+    cpu: () => readCpu(pid),
     stop: async () => {
       if (exited !== null) return;
       // SIGTERM: the server's own shutdown (and, when profiling, the profile written at exit).
@@ -112,6 +114,54 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await exit;
       clearTimeout(timer);
     },
+  };
+}
+
+/** CPU seconds used so far by a process's main thread and by all its threads, at a wall time. */
+export interface CpuSnapshot {
+  mainSeconds: number;
+  totalSeconds: number;
+  atMs: number;
+}
+
+// USER_HZ: the unit of /proc/<pid>/stat times; 100 on every mainstream Linux build.
+const TICKS_PER_SECOND = 100;
+
+function statSeconds(file: string): number {
+  try {
+    const stat = readFileSync(file, 'utf8');
+    // Fields after the parenthesised command name: state is the 3rd field, utime the 14th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * The main thread is the task whose id is the pid: its share of the wall clock says whether the
+ * event loop is the bottleneck; the process total counts worker threads (validation, plugins) too.
+ */
+export function readCpu(pid: number): CpuSnapshot {
+  return {
+    mainSeconds: statSeconds(`/proc/${pid}/task/${pid}/stat`),
+    totalSeconds: statSeconds(`/proc/${pid}/stat`),
+    atMs: performance.now(),
+  };
+}
+
+export interface CpuUse {
+  /** Main thread busy, % of the wall clock. */
+  mainPct: number;
+  /** All threads, in cores (1.0 = one core busy all the time). */
+  cores: number;
+}
+
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
+  const wall = (b.atMs - a.atMs) / 1000;
+  return {
+    mainPct: ((b.mainSeconds - a.mainSeconds) / wall) * 100,
+    cores: (b.totalSeconds - a.totalSeconds) / wall,
   };
 }
 

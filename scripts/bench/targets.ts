@@ -2,7 +2,7 @@ import type { FloorAResult } from './floor-a.js';
 import type { FloorBResult } from './floor-b.js';
 import type { LoadResult } from './load.js';
 import type { Phase } from './plan.js';
-import type { Report, Row, TargetLine, Verdict } from './report.js';
+import type { Report, ResourceUse, Row, TargetLine, Verdict } from './report.js';
 
 /** The targets of issue 6. */
 export const TARGETS = {
@@ -22,7 +22,7 @@ export interface Floors {
 /** A jitprov sign-in phase as a table row, with its ratios to the floors of the same run. */
 export function signInRow(
   phase: Phase,
-  r: LoadResult & { peakRssMiB: number },
+  r: LoadResult & ResourceUse,
   floors: Floors,
   limitSeconds: number,
 ): Row {
@@ -52,6 +52,9 @@ export function signInRow(
     // A mixed phase has no single floor latency to compare with.
     p50VsFloor: r.ok > 0 && fa.n > 0 && phase.created !== null ? r.p50 / (fa.p50 + fb.p50) : null,
     peakRssMiB: r.peakRssMiB,
+    serverMainPct: r.serverMainPct,
+    serverCores: r.serverCores,
+    clientCores: r.clientCores,
     targets,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   };
@@ -101,11 +104,15 @@ export function targetLines(
     target: `RSS within ${TARGETS.rssChangePct}% over ${settings.soak} sign-ins`,
     figure: soak
       ? `${soak.firstMiB.toFixed(0)} → ${soak.lastMiB.toFixed(0)} MiB (${signed(soak.changePct)}%) ` +
-        `from ${soak.samples[0]?.completed ?? '-'} to ${soak.samples.at(-1)?.completed ?? '-'} sign-ins`
+        `from ${soak.samples[0]?.completed ?? '-'} to ${soak.samples.at(-1)?.completed ?? '-'} sign-ins; ` +
+        `first/last quarter mean ${soak.quarterMeansMiB[0].toFixed(0)} → ${soak.quarterMeansMiB[1].toFixed(0)} MiB ` +
+        `(${signed(pct(soak.quarterMeansMiB))}%), range ${soak.rangeMiB[0].toFixed(0)}–${soak.rangeMiB[1].toFixed(0)} MiB`
       : 'soak skipped (BENCH_SOAK=0)',
     verdict: measured ? verdict(Math.abs(soak.changePct) <= TARGETS.rssChangePct) : 'N/A',
   });
   return lines;
 }
+
+const pct = ([from, to]: [number, number]): number => ((to - from) / from) * 100;
 
 export const signed = (v: number, digits = 1): string => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
