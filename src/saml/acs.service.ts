@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { AttributeMapping } from '../mapping/mapping.entity.js';
 import type { SignInResult, SignInService, SignInVia } from '../provisioning/sign-in.service.js';
 import { IdpConnection } from './connection.entity.js';
-import { readIncomingResponse } from './incoming.js';
+import { type IncomingResponse, readIncomingResponse, sniffIssuer } from './incoming.js';
 import type { RedirectPolicy } from './relay-state.js';
 import type { SpInitiatedService } from './sp-initiated.js';
 import type { SamlValidator, ValidatedAssertion } from './validator.js';
@@ -42,16 +42,26 @@ export function createAcsService(deps: {
     let issuer: string | null = null;
     let assertion: ValidatedAssertion | null = null;
     try {
-      const incoming = readIncomingResponse(req.samlResponse, deps.maxResponseBytes);
-      issuer = incoming.claimedIssuer;
       const em = deps.orm.em.fork();
-      connection = await em.findOne(IdpConnection, { entityId: incoming.claimedIssuer });
+      // With a validator that parses in its worker, the main thread only finds the Issuer to route
+      // by; anything unusual takes the full parse here, which gives the precise refusal.
+      let incoming: IncomingResponse | null = null;
+      const sniffed = deps.validator.validateEncoded
+        ? sniffIssuer(req.samlResponse, deps.maxResponseBytes)
+        : null;
+      connection = sniffed ? await em.findOne(IdpConnection, { entityId: sniffed }) : null;
+      if (connection) issuer = sniffed;
+      else {
+        incoming = readIncomingResponse(req.samlResponse, deps.maxResponseBytes);
+        issuer = incoming.claimedIssuer;
+        connection = await em.findOne(IdpConnection, { entityId: incoming.claimedIssuer });
+      }
       if (!connection) {
         throw new AppError(
           'SAML_UNKNOWN_ISSUER',
           `no IdP connection has the entity id of the response issuer`,
           {
-            issuer: incoming.claimedIssuer,
+            issuer,
           },
         );
       }
@@ -60,7 +70,13 @@ export function createAcsService(deps: {
       }
       // Before any signature work: an attacker-chosen target refuses the whole sign-in, audited.
       const redirectTo = deps.redirects.target(req.relayState);
-      assertion = await deps.validator.validate(connection, incoming);
+      assertion =
+        incoming === null && deps.validator.validateEncoded
+          ? await deps.validator.validateEncoded(connection, String(req.samlResponse))
+          : await deps.validator.validate(
+              connection,
+              incoming ?? readIncomingResponse(req.samlResponse, deps.maxResponseBytes),
+            );
       await deps.spInitiated.consume(connection, assertion.inResponseTo);
       const rules = await em.find(
         AttributeMapping,

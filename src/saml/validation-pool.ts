@@ -6,7 +6,6 @@ import type { IncomingResponse } from './incoming.js';
 import type { SpKeyStore } from './sp-keys.js';
 import type { ValidationReply, ValidationRequest, ValidationWorkerInit } from './validation-protocol.js';
 import type { ConnectionTrust, SamlValidator } from './validator.js';
-import { NS } from './xml.js';
 
 const RUNNING_TS = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(
@@ -70,8 +69,9 @@ export function createValidationPool(opts: {
 
   for (let i = 0; i < opts.size; i++) slots.push(spawn());
 
-  async function validate(conn: ConnectionTrust, incoming: IncomingResponse): Promise<ValidatedAssertion> {
-    const encrypted = incoming.doc.getElementsByTagNameNS(NS.assertion, 'EncryptedAssertion').length > 0;
+  async function validateEncoded(conn: ConnectionTrust, base64: string): Promise<ValidatedAssertion> {
+    // Only an encrypted assertion needs the SP key sent along; a text search finds it without parsing.
+    const encrypted = Buffer.from(base64, 'base64').includes('EncryptedAssertion');
     const spKeys = encrypted ? await opts.spKeys.get() : undefined;
     // The least busy worker; a plain-data copy of the connection (entities do not cross threads).
     const slot = slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
@@ -86,7 +86,7 @@ export function createValidationPool(opts: {
         nameIdFormat: conn.nameIdFormat ?? null,
         allowSha1: conn.allowSha1,
       },
-      base64: incoming.base64,
+      base64,
       ...(spKeys ? { spKeys } : {}),
     };
     return new Promise<ValidatedAssertion>((resolve, reject) => {
@@ -97,7 +97,8 @@ export function createValidationPool(opts: {
   }
 
   return {
-    validate,
+    validate: (conn: ConnectionTrust, incoming: IncomingResponse) => validateEncoded(conn, incoming.base64),
+    validateEncoded,
     close: async () => {
       closed = true;
       await Promise.all(slots.map((s) => s.worker.terminate()));

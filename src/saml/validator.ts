@@ -126,7 +126,14 @@ export function createSamlValidator(opts: SamlValidatorOptions) {
 
   return { validate };
 }
-export type SamlValidator = ReturnType<typeof createSamlValidator>;
+/**
+ * What the ACS needs of a validator. A validator that parses the response itself (the worker pool)
+ * also takes it still encoded, so the main thread need not parse it just to route it.
+ */
+export interface SamlValidator {
+  validate(conn: ConnectionTrust, incoming: IncomingResponse): Promise<ValidatedAssertion>;
+  validateEncoded?(conn: ConnectionTrust, base64: string): Promise<ValidatedAssertion>;
+}
 
 // After the guard, what node-saml still refuses is mostly the cryptography itself.
 const NODE_SAML_ERRORS: [RegExp, ErrorCode, string][] = [
