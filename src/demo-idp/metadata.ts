@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { escapeXml, pemToBase64 } from '../saml/xml.js';
 import { EntraClaims } from './claims.js';
-import { escapeXml, pemToBase64 } from './xml.js';
 
 export interface EntraMetadataOptions {
   /** e.g. https://sts.windows.net/<tenant-guid>/ */

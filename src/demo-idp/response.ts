@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
+import { escapeXml } from '../saml/xml.js';
 import type { IdpKeyPair } from './keys.js';
-import { escapeXml } from './xml.js';
 
 export interface SignedResponseOptions {
   /** Signs; its certificate goes into KeyInfo. */

@@ -145,7 +145,7 @@ export const MappingDefinitionInput = builder.inputType('MappingDefinitionInput'
 });
 
 /** GraphQL leaves omitted fields undefined and explicit nulls null; the guard takes both. */
-const definition = (m: Record<string, unknown>) =>
+export const definition = (m: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null && v !== undefined));
 
 const AddAttributeMappingInput = builder.inputType('AddAttributeMappingInput', {

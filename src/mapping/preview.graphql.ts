@@ -2,7 +2,7 @@ import type { AppError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { ErrorCodeEnum, InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/zod.js';
-import { JsonScalar, MappingDefinitionInput } from './mapping.graphql.js';
+import { definition, JsonScalar, MappingDefinitionInput } from './mapping.graphql.js';
 import { type Preview, type PreviewRow, previewMappings } from './preview.js';
 
 const FieldErrorRef = builder.objectRef<AppError>('FieldError').implement({
@@ -72,9 +72,7 @@ builder.queryField('previewMappings', (t) =>
           nameId: input.nameId,
           attributes: input.attributes,
           samlResponse: input.samlResponse,
-          mappings: input.mappings?.map((m) =>
-            Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null && v !== undefined)),
-          ),
+          mappings: input.mappings?.map(definition),
         }),
       ),
   }),

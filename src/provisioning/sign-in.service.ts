@@ -8,7 +8,7 @@ import type { TransformPlugins } from '../mapping/transform.js';
 import { planContactWrite } from '../mapping/write-plan.js';
 import type { ValidatedAssertion } from '../saml/validator.js';
 
-export type SignInVia = 'ACS_POST' | 'GRAPHQL' | 'DEMO';
+export type SignInVia = 'ACS_POST' | 'GRAPHQL';
 
 export interface SignInConnection {
   id: string;

@@ -59,7 +59,7 @@ export function createAcsService(deps: {
       if (!connection) {
         throw new AppError(
           'SAML_UNKNOWN_ISSUER',
-          `no IdP connection has the entity id of the response issuer`,
+          'no IdP connection has the entity id of the response issuer',
           {
             issuer,
           },
@@ -70,13 +70,10 @@ export function createAcsService(deps: {
       }
       // Before any signature work: an attacker-chosen target refuses the whole sign-in, audited.
       const redirectTo = deps.redirects.target(req.relayState);
-      assertion =
-        incoming === null && deps.validator.validateEncoded
-          ? await deps.validator.validateEncoded(connection, String(req.samlResponse))
-          : await deps.validator.validate(
-              connection,
-              incoming ?? readIncomingResponse(req.samlResponse, deps.maxResponseBytes),
-            );
+      // `incoming` is only left unparsed when the validator takes encoded responses itself.
+      assertion = incoming
+        ? await deps.validator.validate(connection, incoming)
+        : await deps.validator.validateEncoded!(connection, String(req.samlResponse));
       await deps.spInitiated.consume(connection, assertion.inResponseTo);
       const rules = await em.find(
         AttributeMapping,

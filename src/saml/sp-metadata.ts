@@ -1,4 +1,5 @@
 import type { SpKeys } from './sp-keys.js';
+import { escapeXml, pemToBase64 } from './xml.js';
 
 const ENCRYPTION_METHODS = [
   'http://www.w3.org/2009/xmlenc11#aes256-gcm',
@@ -8,20 +9,9 @@ const ENCRYPTION_METHODS = [
   'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
 ];
 
-const ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-const xmlEscape = (s: string): string => s.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-
-const certBody = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
-
 function keyDescriptor(use: 'signing' | 'encryption', certPem: string, methods: string[] = []): string {
   return (
-    `<md:KeyDescriptor use="${use}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certBody(certPem)}` +
+    `<md:KeyDescriptor use="${use}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pemToBase64(certPem)}` +
     '</ds:X509Certificate></ds:X509Data></ds:KeyInfo>' +
     methods.map((m) => `<md:EncryptionMethod Algorithm="${m}"/>`).join('') +
     '</md:KeyDescriptor>'
@@ -37,13 +27,13 @@ export function buildSpMetadata(opts: { entityId: string; acsUrl: string; keys: 
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"' +
-    ` xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${xmlEscape(opts.entityId)}">` +
+    ` xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${escapeXml(opts.entityId)}">` +
     '<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"' +
     ' AuthnRequestsSigned="false" WantAssertionsSigned="true">' +
     keyDescriptor('signing', opts.keys.signing.certPem) +
     keyDescriptor('encryption', opts.keys.decryption.certPem, ENCRYPTION_METHODS) +
     '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"' +
-    ` Location="${xmlEscape(opts.acsUrl)}" index="1" isDefault="true"/>` +
+    ` Location="${escapeXml(opts.acsUrl)}" index="1" isDefault="true"/>` +
     '</md:SPSSODescriptor></md:EntityDescriptor>\n'
   );
 }
