@@ -34,7 +34,7 @@ const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const rejected = (code: ConstructorParameters<typeof AppError>[0], message: string, details = {}) =>
   new AppError(code, `SAML response rejected: ${message}`, details);
 
-/** Reads the assertion node-saml verified: its canonical signed bytes, never the posted document. */
+/** Reads the verified assertion: its canonical signed bytes, never the posted document. */
 export function readVerifiedAssertion(xml: string, expect: AssertionExpectations): ValidatedAssertion {
   const assertion = parseStrictXml(xml)?.documentElement;
   if (!assertion || assertion.namespaceURI !== NS.assertion || assertion.localName !== 'Assertion') {
@@ -44,10 +44,10 @@ export function readVerifiedAssertion(xml: string, expect: AssertionExpectations
 }
 
 /**
- * The checks node-saml leaves to us: issuer, NameID and its format, bearer confirmation with our
+ * The SAML checks beyond the signature: issuer, NameID and its format, bearer confirmation with our
  * ACS as Recipient, every time window within the skew, audience. Run on the verified assertion for
  * the values used, and before verification on the posted one too, only so a refusal gets its own
- * code rather than whatever node-saml's wording happens to say.
+ * code before any cryptography is spent.
  */
 export function checkAssertion(assertion: Element, expect: AssertionExpectations): ValidatedAssertion {
   const now = expect.now ?? Date.now();

@@ -17,18 +17,17 @@ const byLocalName = (root: Element, name: string): Element[] =>
   descendants(root).filter((el) => el.localName === name);
 
 /**
- * Decrypts an EncryptedAssertion with the SP key to inspect the assertion inside (its signature's
- * shape and algorithms, which node-saml does not check) before node-saml decrypts it again and
- * verifies it against the pinned certificates. Same library as node-saml's, so both read the same
- * plaintext. Every failure to get a well-formed assertion out is one code with one message: a
- * decryption error that named its cause would be a padding/format oracle. Returns the (still
- * unverified) decrypted assertion.
+ * Decrypts an EncryptedAssertion with the SP key, once, and guards the assertion inside like a
+ * plain one (its signature's shape and algorithms). Every failure to get a well-formed assertion
+ * out is one code with one message: a decryption error that named its cause would be a
+ * padding/format oracle. Returns the (still unverified) decrypted assertion and the plaintext its
+ * signature is then verified on.
  */
 export async function inspectEncryptedAssertion(
   encrypted: Element,
   decryptionKeyPem: string,
   policy: SignaturePolicy,
-): Promise<Element> {
+): Promise<{ assertion: Element; xml: string }> {
   const data = elementChildren(encrypted).filter(
     (el) => el.namespaceURI === NS.xenc && el.localName === 'EncryptedData',
   );
@@ -62,7 +61,7 @@ export async function inspectEncryptedAssertion(
     throw undecryptable();
   }
   guardDecryptedAssertion(assertion, policy);
-  return assertion;
+  return { assertion, xml: plaintext };
 }
 
 function checkAlgorithm(owner: Element, allowed: Set<string>, what: string): void {

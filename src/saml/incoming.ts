@@ -7,7 +7,7 @@ import { childElements, firstChild, hasDoctype, NS, textOf } from './xml.js';
 export interface IncomingResponse {
   /** The decoded XML, to hand to signature validation. */
   xml: string;
-  /** The base64 text as received (node-saml takes this form). */
+  /** The base64 text as received. */
   base64: string;
   /** The parsed document: untrusted, read only to refuse what is malformed or wrapped. */
   doc: Document;

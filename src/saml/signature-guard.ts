@@ -2,7 +2,7 @@ import { AppError, type ErrorCode } from '../errors.js';
 import { descendants, elementChildren, NS } from './xml.js';
 
 /**
- * Structural checks on the still-untrusted document, before node-saml verifies anything. They do
+ * Structural checks on the still-untrusted document, before any signature is verified. They do
  * not replace verification (values are only ever read from the verified bytes); they refuse, with
  * a precise code, every shape that has no legitimate use and is how signature wrapping (XSW),
  * stripping and algorithm downgrades are built: misplaced or duplicated assertions, duplicate IDs,
@@ -56,7 +56,7 @@ const isSignature = (el: Element): boolean => el.namespaceURI === NS.ds && el.lo
 /** Checks a samlp:Response document and returns its single (plain or encrypted) assertion. */
 export function guardResponse(root: Element, policy: SignaturePolicy): GuardedResponse {
   const top = elementChildren(root);
-  // By local name in any namespace: node-saml selects assertions the same way.
+  // By local name in any namespace, as SAML libraries select assertions: a stray one is refused.
   const assertions = top.filter((el) => ASSERTION_NAMES.has(el.localName ?? ''));
   checkPlacement(root, new Set(assertions));
   checkUniqueIds(root);

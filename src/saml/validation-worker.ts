@@ -5,8 +5,8 @@ import type { SpKeys } from './sp-keys.js';
 import type { ValidationReply, ValidationRequest, ValidationWorkerInit } from './validation-protocol.js';
 import { createSamlValidator } from './validator.js';
 
-// Each worker runs the whole validation (hygiene, guards, node-saml, verified read) off the main
-// event loop; node-saml instances, and so parsed certificates, are cached per connection here.
+// Each worker runs the whole validation (hygiene, guards, signature verification, verified read)
+// off the main event loop; each connection's public keys are parsed once per worker.
 const init = workerData as ValidationWorkerInit;
 let keys: SpKeys | null = null;
 const validator = createSamlValidator({

@@ -82,3 +82,21 @@ describe('clock skew', () => {
     await expect(validate(at(90), { ...connection, clockSkewSeconds: 120 })).resolves.toBeDefined();
   });
 });
+
+describe('a Response signature the connection does not require', () => {
+  it('is still verified when present: a broken one refuses the response', async () => {
+    const xml = buildSignedResponse({
+      key,
+      issuer: IDP,
+      audience: SP,
+      destination: ACS,
+      nameId: 'n@idp.example',
+      sign: 'response-and-assertion',
+    });
+    await expect(validate(xml)).resolves.toMatchObject({ nameId: 'n@idp.example' });
+    // Outside the assertion, so only the Response signature covers it.
+    const tampered = xml.replace(/(<samlp:Response[^>]*IssueInstant=")[^"]+"/, '$12001-01-01T00:00:00Z"');
+    expect(tampered).not.toBe(xml);
+    await expect(validate(tampered)).rejects.toMatchObject({ code: 'SAML_SIGNATURE_INVALID' });
+  });
+});
