@@ -5,6 +5,7 @@ import { Migration20261129090000MappingEngine } from './Migration20261129090000_
 import { Migration20261129100000Saml } from './Migration20261129100000_saml.js';
 import { Migration20261129110000Directory } from './Migration20261129110000_directory.js';
 import { Migration20261129120000Admin } from './Migration20261129120000_admin.js';
+import { Migration20261129130000ConfigVersion } from './Migration20261129130000_config_version.js';
 
 /** Append-only. Every file in this folder is listed here (a test holds them in step). */
 export const migrationsList: { name: string; class: Constructor<Migration> }[] = [
@@ -13,4 +14,5 @@ export const migrationsList: { name: string; class: Constructor<Migration> }[] =
   { name: 'Migration20261129100000_saml', class: Migration20261129100000Saml },
   { name: 'Migration20261129110000_directory', class: Migration20261129110000Directory },
   { name: 'Migration20261129120000_admin', class: Migration20261129120000Admin },
+  { name: 'Migration20261129130000_config_version', class: Migration20261129130000ConfigVersion },
 ];

@@ -13,6 +13,7 @@ import { currentRequestId, requestIdOf, runWithRequest } from './http/request-co
 import type { PluginCatalog } from './mapping/transform.js';
 import { createSignInService } from './provisioning/sign-in.service.js';
 import { createAcsService } from './saml/acs.service.js';
+import { createConnectionCache } from './saml/connection-cache.js';
 import { createRedirectPolicy } from './saml/relay-state.js';
 import { createSamlRoutes } from './saml/routes.js';
 import { createSpInitiatedService } from './saml/sp-initiated.js';
@@ -55,12 +56,12 @@ export function createApp({ config, orm, logger, plugins }: AppDeps) {
   const spInitiated = createSpInitiatedService({ orm, config, spKeys, redirects });
   const signIn = createSignInService({ orm, sessionTtlSeconds: config.sessionTtlSeconds, plugins });
   const acs = createAcsService({
-    orm,
     validator,
     signIn,
     maxResponseBytes: config.samlMaxResponseBytes,
     redirects,
     spInitiated,
+    connections: createConnectionCache(orm),
     logger,
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });

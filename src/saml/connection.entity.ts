@@ -40,6 +40,11 @@ export const IdpConnection = defineEntity({
       .default('http://schemas.microsoft.com/ws/2008/06/identity/claims/groups'),
     /** Group values that make a user an admin of jitprov; re-evaluated at every sign-in. */
     adminGroups: p.json<string[]>().defaultRaw(`'[]'`),
+    /**
+     * Bumped by the database on every change to the connection or its attribute mappings (see the
+     * config_version migration); sign-ins check it against the configuration they cached.
+     */
+    configVersion: p.integer().default(1),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },

@@ -42,4 +42,3 @@ export function verifySignature(xml: string, signature: Element, keys: readonly 
   }
   throw rejected('SAML_SIGNATURE_INVALID', 'signature is not valid for any of the connection certificates');
 }
-
