@@ -1,3 +1,4 @@
+import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
 import { type CountedConnection, connectionOf, containsPattern } from '../graphql/connection.js';
 import { decodeId } from '../graphql/zod.js';
@@ -78,7 +79,7 @@ builder.queryField('contacts', (t) =>
             descending: args.orderBy?.direction === 'DESC',
           },
           args,
-          (row) => ctx.em.map(Contact, row),
+          plainRows(ctx.em, Contact),
         );
       },
     },
@@ -160,7 +161,7 @@ builder.queryField('users', (t) =>
             descending: args.orderBy?.direction === 'DESC',
           },
           args,
-          (row) => ctx.em.map(User, row),
+          plainRows(ctx.em, User),
         );
       },
     },

@@ -1,12 +1,14 @@
+import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
-import { type License, LicenseGrant } from '../licenses/license.entity.js';
+import { License } from '../licenses/license.entity.js';
 import { LicenseRef } from '../licenses/license.graphql.js';
 import { CONTACT_FIELDS } from '../mapping/contact-fields.js';
 import { Contact, User } from './user.entity.js';
 
 export const UserStatusEnum = builder.enumType('UserStatus', { values: ['ACTIVE', 'BLOCKED'] as const });
 
-type ContactRow = Contact & Record<string, unknown>;
+type Row = Record<string, unknown>;
+type ContactRow = Contact & Row;
 
 const userId = (c: Contact): string => (typeof c.user === 'string' ? c.user : c.user.id);
 
@@ -42,7 +44,10 @@ builder.node(ContactRef, {
       type: UserRef,
       description: 'The account this contact belongs to',
       // One query for every contact of a page (DataLoader), not one per contact.
-      load: (ids: string[], ctx) => ctx.em.find(User, { id: { $in: ids } }),
+      load: async (ids: string[], ctx) =>
+        (await ctx.em.execute<Row[]>('select * from app_user where id in (?)', [ids])).map(
+          plainRows(ctx.em, User),
+        ),
       sort: (u) => u.id,
       resolve: (c) => userId(c),
     }),
@@ -63,7 +68,8 @@ builder.node(UserRef, {
       type: ContactRef,
       nullable: true,
       load: async (ids: string[], ctx) => {
-        const contacts = await ctx.em.find(Contact, { user: { $in: ids } });
+        const rows = await ctx.em.execute<Row[]>('select * from contact where user_id in (?)', [ids]);
+        const contacts = rows.map(plainRows(ctx.em, Contact));
         const byUser = new Map(contacts.map((c) => [userId(c), c]));
         return ids.map((id) => byUser.get(id) ?? null);
       },
@@ -73,9 +79,14 @@ builder.node(UserRef, {
       type: LicenseRef,
       description: 'Licenses granted to this user',
       load: async (ids: string[], ctx) => {
-        const grants = await ctx.em.find(LicenseGrant, { user: { $in: ids } }, { populate: ['license'] });
+        const rows = await ctx.em.execute<Row[]>(
+          `select g.user_id as grant_user_id, l.* from license_grant g join license l on l.id = g.license_id
+           where g.user_id in (?)`,
+          [ids],
+        );
+        const toLicense = plainRows(ctx.em, License);
         const byUser = new Map<string, License[]>(ids.map((id) => [id, []]));
-        for (const g of grants) byUser.get(typeof g.user === 'string' ? g.user : g.user.id)?.push(g.license);
+        for (const row of rows) byUser.get(String(row.grant_user_id))?.push(toLicense(row));
         return ids.map((id) => (byUser.get(id) ?? []).sort((a, b) => a.name.localeCompare(b.name)));
       },
       resolve: (u) => u.id,
