@@ -5,9 +5,15 @@ import { connect } from './database.js';
 import { COUNTRY_CLAIM, DEPARTMENT_CODES, type Person, person } from './people.js';
 import { type Summary, summarize } from './stats.js';
 
+type Timed = Summary & { perSecond: number };
+
 export interface FloorBResult {
-  first: Summary & { perSecond: number };
-  returning: Summary & { perSecond: number };
+  /** One call of the sign-in function, as jitprov provisions. */
+  first: Timed;
+  returning: Timed;
+  /** The same transaction statement by statement (BEGIN … COMMIT), as jitprov did before. */
+  firstStatements: Timed;
+  returningStatements: Timed;
 }
 
 const ISSUER = 'https://sts.windows.net/floor-b/';
@@ -36,9 +42,10 @@ function contactValues(p: Person): [column: string, value: string | string[] | n
 }
 
 /**
- * The provisioning transaction of src/provisioning/sign-in.service.ts, statement for statement,
- * through one plain `pg` connection, back to back: the floor of the database side of a sign-in
- * (no ORM, no pool, no HTTP, no validation).
+ * The provisioning transaction of src/provisioning/sign-in.service.ts through one plain `pg`
+ * connection, back to back: the floor of the database side of a sign-in (no ORM, no pool, no HTTP,
+ * no validation). Measured both as jitprov runs it (one call of the jitprov_sign_in function) and
+ * statement by statement inside BEGIN … COMMIT, to show what the round trips cost.
  */
 export async function floorB(databaseUrl: string, count: number, warmup: number): Promise<FloorBResult> {
   const client = await connect(databaseUrl);
@@ -52,13 +59,19 @@ export async function floorB(databaseUrl: string, count: number, warmup: number)
       `insert into license (name, seats) values ('floor-b-crm', null), ('floor-b-bi', 1000000)`,
     );
 
-    const people = Array.from({ length: count + warmup }, (_, i) => person('floor-b', i, 'floor-b'));
-    const runFirst = (p: Person) => transaction(client, connectionId, p, true);
-    const runReturning = (p: Person) => transaction(client, connectionId, p, false);
-
-    const first = await timed(people, warmup, runFirst);
-    const returning = await timed(people, warmup, runReturning);
-    return { first, returning };
+    const people = (tag: string) =>
+      Array.from({ length: count + warmup }, (_, i) => person(`floor-b-${tag}`, i, 'floor-b'));
+    const viaFunction = people('fn');
+    const first = await timed(viaFunction, warmup, (p) => signInCall(client, connectionId, p, true));
+    const returning = await timed(viaFunction, warmup, (p) => signInCall(client, connectionId, p, false));
+    const byStatement = people('st');
+    const firstStatements = await timed(byStatement, warmup, (p) =>
+      transaction(client, connectionId, p, true),
+    );
+    const returningStatements = await timed(byStatement, warmup, (p) =>
+      transaction(client, connectionId, p, false),
+    );
+    return { first, returning, firstStatements, returningStatements };
   } finally {
     // The bench's own data goes: the jitprov phases start from an empty schema.
     await client.query(
@@ -87,6 +100,35 @@ async function timed(
 }
 
 type Row = Record<string, unknown>;
+
+/** The sign-in function with the input the sign-in service gives it (see provision()). */
+async function signInCall(client: pg.Client, connectionId: string, p: Person, expectNew: boolean) {
+  const values = Object.fromEntries(contactValues(p).filter(([, v]) => v !== null));
+  const changes = Object.entries(values).map(([column, v]) => ({
+    column,
+    old: null,
+    new: v,
+    mappingId: randomUUID(),
+  }));
+  const token = `jps_${randomBytes(32).toString('base64url')}`;
+  const input = {
+    connectionId,
+    configVersion: 1,
+    issuer: ISSUER,
+    assertionId: `_${randomUUID()}`,
+    notOnOrAfter: new Date(Date.now() + 3_600_000).toISOString(),
+    nameId: p.nameId,
+    isAdmin: false,
+    sessionHash: createHash('sha256').update(token).digest('hex'),
+    sessionExpiresAt: new Date(Date.now() + 8 * 3_600_000).toISOString(),
+    via: 'ACS_POST',
+    create: { values, changes },
+  };
+  const { rows } = await client.query<{ r: { created: boolean } }>('select jitprov_sign_in($1::jsonb) as r', [
+    JSON.stringify(input),
+  ]);
+  if (rows[0]?.r.created !== expectNew) throw new Error(`floor B: ${p.nameId} created=${rows[0]?.r.created}`);
+}
 
 async function transaction(client: pg.Client, connectionId: string, p: Person, expectNew: boolean) {
   const q = async (text: string, values: unknown[] = []): Promise<Row[]> =>

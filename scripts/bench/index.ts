@@ -340,6 +340,8 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     ),
     summaryRow('Floor B', 'provisioning tx, first sign-in (plain pg)', fb.first),
     summaryRow('Floor B', 'provisioning tx, returning sign-in (plain pg)', fb.returning),
+    summaryRow('Floor B', 'same, statement by statement (plain pg), first', fb.firstStatements),
+    summaryRow('Floor B', 'same, statement by statement (plain pg), returning', fb.returningStatements),
     validatorRow('assertion', 'jitprov validator, assertion signed (1 thread)'),
     validatorRow('response-and-assertion', 'jitprov validator, response+assertion signed (1 thread)'),
   ];

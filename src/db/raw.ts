@@ -16,9 +16,8 @@ interface KnexClientPool {
 
 /**
  * Runs `work` on one connection of the ORM's own pool (so the embedded database keeps its single
- * connection), talking node-postgres directly: for the sign-in transaction, whose few statements
- * are written as SQL anyway and run on every sign-in, the query builder's per-statement work is
- * pure overhead.
+ * connection), talking node-postgres directly: for the sign-in, whose SQL is written by hand anyway
+ * and runs on every sign-in, the query builder's per-statement work is pure overhead.
  */
 export async function withRawClient<T>(orm: MikroORM, work: (client: RawClient) => Promise<T>): Promise<T> {
   const pool = orm.em.getKnex().client as unknown as KnexClientPool;
@@ -28,19 +27,4 @@ export async function withRawClient<T>(orm: MikroORM, work: (client: RawClient) 
   } finally {
     await pool.releaseConnection(client);
   }
-}
-
-/** `work` inside BEGIN … COMMIT on one raw connection; any failure rolls back and is rethrown. */
-export async function rawTransaction<T>(orm: MikroORM, work: (client: RawClient) => Promise<T>): Promise<T> {
-  return withRawClient(orm, async (client) => {
-    await client.query('begin');
-    try {
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (e) {
-      await client.query('rollback').catch(() => undefined);
-      throw e;
-    }
-  });
 }

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FieldChange } from '../audit/provisioning-event.entity.js';
 import { newSessionToken } from '../auth/tokens.js';
-import { asAppError, isRetryable } from '../db/errors.js';
-import { type RawClient, rawTransaction } from '../db/raw.js';
+import { asAppError, isRetryable, sqlStateOf } from '../db/errors.js';
+import { type RawClient, withRawClient } from '../db/raw.js';
 import { AppError } from '../errors.js';
 import { applyMappings, type MappedValue, type MappingRule } from '../mapping/engine.js';
 import type { TransformPlugins } from '../mapping/transform.js';
@@ -47,11 +47,46 @@ export interface RejectionRecord {
 
 const MAX_ATTEMPTS = 5;
 
-// List columns travel as one JSON text, turned into an array by PostgreSQL.
-const placeholder = (m: MappedValue, $: (value: unknown) => string): string =>
-  m.field.multiValued
-    ? `array(select jsonb_array_elements_text(${$(JSON.stringify(m.value))}::jsonb))`
-    : $(m.value);
+/** Contact columns and values as the sign-in function takes them (lists as JSON arrays). */
+const valuesOf = (writes: readonly MappedValue[]): Record<string, unknown> =>
+  Object.fromEntries(writes.map((m) => [m.field.column, m.value]));
+
+interface RefreshPlan {
+  contactExists: boolean;
+  expect: Record<string, unknown>;
+  values: Record<string, unknown>;
+  changes: FieldChange[];
+}
+
+interface SignInRow {
+  userId: string;
+  created: boolean;
+  contactId: string | null;
+  sessionId: string;
+  licenses: { id: string; name: string }[];
+  changes: FieldChange[];
+}
+
+/** The sign-in function refuses by raising P0001 with the code as its message. */
+function refusalOf(e: unknown, a: ValidatedAssertion): Error {
+  if (sqlStateOf(e) !== 'P0001') return asAppError(e);
+  switch ((e as Error).message) {
+    case 'STALE_CONFIGURATION':
+      return new StaleConfiguration();
+    case 'SAML_REPLAY':
+      return new AppError('SAML_REPLAY', 'this assertion has already been used', {
+        assertionId: a.assertionId,
+      });
+    case 'JIT_DISABLED':
+      return new AppError('JIT_DISABLED', `user "${a.nameId}" does not exist and JIT provisioning is off`);
+    case 'FORBIDDEN':
+      return new AppError('FORBIDDEN', `user "${a.nameId}" belongs to another IdP connection`);
+    case 'USER_BLOCKED':
+      return new AppError('USER_BLOCKED', `user "${a.nameId}" is blocked`);
+    default:
+      return asAppError(e);
+  }
+}
 
 /**
  * The connection's configuration changed after the sign-in read it (the transaction found another
@@ -63,8 +98,6 @@ export class StaleConfiguration extends Error {
     super('the IdP connection configuration changed during the sign-in');
   }
 }
-
-type Row = Record<string, unknown>;
 
 /**
  * The one provisioning transaction: replay record, user, contact, licenses, session and audit
@@ -84,184 +117,96 @@ export function createSignInService(deps: {
     via: SignInVia,
   ): Promise<SignInResult> {
     // Mapping values depend on the assertion alone: computed (plugins included) before the
-    // transaction opens, so locks are held only for the writes.
+    // transaction, so locks are held only for the writes.
     const mapped = await applyMappings(rules, assertion, deps.plugins);
+    const create = planContactWrite(null, mapped);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await rawTransaction(deps.orm, (db) => provision(db, connection, mapped, assertion, via));
+        return await withRawClient(deps.orm, async (db) => {
+          const refresh = connection.refreshOnLogin ? await planRefresh(db, assertion.nameId, mapped) : null;
+          return await provision(db, connection, assertion, via, create, refresh);
+        });
       } catch (e) {
-        if (attempt < MAX_ATTEMPTS && isRetryable(e)) continue;
-        throw asAppError(e);
+        const outdated = sqlStateOf(e) === 'P0001' && (e as Error).message === 'PLAN_OUTDATED';
+        if (attempt < MAX_ATTEMPTS && (outdated || isRetryable(e))) continue;
+        throw refusalOf(e, assertion);
       }
     }
   }
 
   /**
-   * Four round trips for any sign-in (five when a returning user's contact is refreshed): BEGIN;
-   * the replay record and the user, with the connection's configuration version checked in the
-   * same statement; the contact, licenses, session and audit event in one statement of
-   * data-modifying CTEs; COMMIT.
+   * A returning user's contact refresh, planned by the write policies against the contact as it is
+   * now; the transaction applies it only if the mapped columns still hold what was read here. null
+   * when the user does not exist yet (a new user takes the create plan).
    */
-  async function provision(
+  async function planRefresh(
     db: RawClient,
-    connection: SignInConnection,
+    nameId: string,
     mapped: readonly MappedValue[],
-    a: ValidatedAssertion,
-    via: SignInVia,
-  ): Promise<SignInResult> {
-    const user = await consumeAndUpsertUser(db, connection, a);
-    if (user.status === 'BLOCKED') throw new AppError('USER_BLOCKED', `user "${a.nameId}" is blocked`);
-
-    let current: Row | null = null;
-    if (!user.created && connection.refreshOnLogin) {
-      current =
-        (await db.query(`select * from contact where user_id = $1 for update`, [user.id])).rows[0] ?? null;
-    }
-    // A new contact takes every value; a refreshed one what the write policies allow; otherwise none.
-    const plan =
-      user.created || connection.refreshOnLogin
-        ? planContactWrite(current, mapped)
-        : { writes: [], changes: [] };
-    const contactWrite =
-      user.created || (connection.refreshOnLogin && !current) ? 'insert' : current ? 'update' : 'none';
-    const outcome = user.created ? 'CREATED' : plan.changes.length > 0 ? 'UPDATED' : 'SIGNED_IN';
-    const session = newSessionToken();
-    const sessionExpiresAt = new Date(Date.now() + deps.sessionTtlSeconds * 1000);
-
-    const params: unknown[] = [];
-    const $ = (value: unknown): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const userId = $(user.id);
-    const ctes: string[] = [];
-    let contactId: string;
-    if (contactWrite === 'insert') {
-      const w = plan.writes;
-      ctes.push(`contact_row as (
-        insert into contact (user_id${w.map((m) => `, "${m.field.column}"`).join('')})
-        values (${userId}${w.map((m) => `, ${placeholder(m, $)}`).join('')}) returning id)`);
-      contactId = '(select id from contact_row)';
-    } else if (contactWrite === 'update') {
-      const w = plan.writes;
-      const set = w.map((m) => `"${m.field.column}" = ${placeholder(m, $)}`).join(', ');
-      ctes.push(
-        w.length > 0
-          ? `contact_row as (update contact set ${set}, updated_at = now() where id = ${$(current?.id)} returning id)`
-          : `contact_row as (select ${$(current?.id)}::uuid as id)`,
-      );
-      contactId = '(select id from contact_row)';
-    } else {
-      contactId = `(select id from contact where user_id = ${userId})`;
-    }
-    if (user.created) {
-      // Locks the available licenses in id order (no deadlocks between sign-ins), re-checks the seat
-      // condition on the locked row version, and takes a seat in the same statement.
-      ctes.push(
-        `available as (select id from license where active and (seats is null or used < seats) order by id for update)`,
-        `granted as (update license l set used = l.used + 1 from available
-           where l.id = available.id and (l.seats is null or l.used < l.seats) returning l.id, l.name)`,
-        `grants as (insert into license_grant (license_id, user_id) select id, ${userId} from granted)`,
-      );
-    } else {
-      ctes.push(`granted as (select null::uuid as id, null::text as name where false)`);
-    }
-    ctes.push(
-      `session as (insert into user_session (token_hash, user_id, expires_at)
-         values (${$(session.hash)}, ${userId}, ${$(sessionExpiresAt)}) returning id)`,
-      `event as (insert into provisioning_event
-         (connection_id, user_id, name_id, issuer, assertion_id, outcome, changes, licenses_granted, via)
-         values (${$(connection.id)}, ${userId}, ${$(a.nameId)}, ${$(a.issuer)}, ${$(a.assertionId)},
-           ${$(outcome)}, ${$(JSON.stringify(plan.changes))}::jsonb,
-           (select coalesce(jsonb_agg(name order by name), '[]'::jsonb) from granted), ${$(via)}))`,
-    );
-    const { rows } = await db.query<{ contact_id: string | null; session_id: string; licenses: Row[] }>(
-      `with ${ctes.join(',\n')}
-       select ${contactId} as contact_id, (select id from session) as session_id,
-         (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'name', name)), '[]'::jsonb) from granted) as licenses`,
-      params,
+  ): Promise<RefreshPlan | null> {
+    const { rows } = await db.query(
+      'select c.* from app_user u left join contact c on c.user_id = u.id where u.username = $1',
+      [nameId],
     );
     const row = rows[0];
-    if (!row) throw new Error('the provisioning statement returned no row');
-    const licensesGranted = row.licenses
-      .map((g) => ({ id: String(g.id), name: String(g.name) }))
-      .sort((x, y) => x.name.localeCompare(y.name));
+    if (!row) return null;
+    const current = row.id === null ? null : row;
+    const { writes, changes } = planContactWrite(current, mapped);
     return {
-      userId: user.id,
-      contactId: row.contact_id === null ? null : String(row.contact_id),
-      created: user.created,
-      licensesGranted,
-      changes: plan.changes,
-      sessionId: String(row.session_id),
-      sessionToken: session.token,
-      sessionExpiresAt,
+      contactExists: current !== null,
+      expect: current
+        ? Object.fromEntries(mapped.map((m) => [m.field.column, current[m.field.column] ?? null]))
+        : {},
+      values: valuesOf(writes),
+      changes,
     };
   }
 
   /**
-   * One statement: the connection's configuration must still be the one the caller read (else
-   * nothing is written and StaleConfiguration is thrown), the (issuer, assertion id) is recorded
-   * (the replay guard across processes), and the user is matched or, where JIT is on, created.
-   * Existing users are matched first so that JIT-off connections never insert, and a user
-   * provisioned through another connection is refused instead of being taken over. The unique
-   * username with ON CONFLICT makes racing first sign-ins of one person create one user.
+   * The whole provisioning transaction in one round trip: the jitprov_sign_in function (see its
+   * migration) records the assertion against replay, matches or creates the user, writes the
+   * contact as planned, takes license seats, opens the session and writes the audit event, all or
+   * nothing, after checking that the connection is still at the configuration version read.
    */
-  async function consumeAndUpsertUser(db: RawClient, connection: SignInConnection, a: ValidatedAssertion) {
-    const { rows } = await db.query<{
-      config_version: number | null;
-      consumed: boolean;
-      id: string | null;
-      status: string | null;
-      connection_id: string | null;
-      created: boolean | null;
-    }>(
-      `with conn as (
-         select config_version from idp_connection where id = $1 and enabled
-       ), consumed as (
-         insert into consumed_assertion (issuer, assertion_id, expires_at)
-         select $2, $3, $4 where exists (select from conn where config_version = $5)
-         on conflict do nothing returning 1
-       ), touched as (
-         update app_user set last_login_at = now(), is_admin = $6
-         where username = $7 and exists (select from consumed)
-         returning id, status, connection_id
-       ), inserted as (
-         insert into app_user (username, connection_id, last_login_at, is_admin)
-         select $7, $1, now(), $6 where $8 and exists (select from consumed) and not exists (select from touched)
-         on conflict (username) do update set last_login_at = excluded.last_login_at, is_admin = excluded.is_admin
-         returning id, status, connection_id, (xmax = 0) as created
-       ), matched as (
-         select id, status, connection_id, false as created from touched
-         union all select id, status, connection_id, created from inserted
-       )
-       select (select config_version from conn) as config_version, exists (select from consumed) as consumed,
-         m.id, m.status, m.connection_id, m.created
-       from (select 1) one left join matched m on true`,
-      [
-        connection.id,
-        a.issuer,
-        a.assertionId,
-        a.notOnOrAfter,
-        connection.configVersion,
-        holdsAdminRole(connection, a),
-        a.nameId,
-        connection.jitEnabled,
-      ],
-    );
-    const row = rows[0];
-    if (!row || row.config_version !== connection.configVersion) throw new StaleConfiguration();
-    if (!row.consumed) {
-      throw new AppError('SAML_REPLAY', 'this assertion has already been used', {
-        assertionId: a.assertionId,
-      });
-    }
-    if (row.id === null) {
-      throw new AppError('JIT_DISABLED', `user "${a.nameId}" does not exist and JIT provisioning is off`);
-    }
-    if (row.connection_id !== null && row.connection_id !== connection.id) {
-      throw new AppError('FORBIDDEN', `user "${a.nameId}" belongs to another IdP connection`);
-    }
-    return { id: String(row.id), status: String(row.status), created: row.created === true };
+  async function provision(
+    db: RawClient,
+    connection: SignInConnection,
+    a: ValidatedAssertion,
+    via: SignInVia,
+    create: { writes: MappedValue[]; changes: FieldChange[] },
+    refresh: RefreshPlan | null,
+  ): Promise<SignInResult> {
+    const session = newSessionToken();
+    const sessionExpiresAt = new Date(Date.now() + deps.sessionTtlSeconds * 1000);
+    const input = {
+      connectionId: connection.id,
+      configVersion: connection.configVersion,
+      issuer: a.issuer,
+      assertionId: a.assertionId,
+      notOnOrAfter: a.notOnOrAfter.toISOString(),
+      nameId: a.nameId,
+      isAdmin: holdsAdminRole(connection, a),
+      sessionHash: session.hash,
+      sessionExpiresAt: sessionExpiresAt.toISOString(),
+      via,
+      create: { values: valuesOf(create.writes), changes: create.changes },
+      ...(refresh ? { refresh } : {}),
+    };
+    const { rows } = await db.query<{ r: SignInRow }>('select jitprov_sign_in($1::jsonb) as r', [
+      JSON.stringify(input),
+    ]);
+    const r = rows[0]?.r;
+    if (!r) throw new Error('jitprov_sign_in returned nothing');
+    return {
+      userId: r.userId,
+      contactId: r.contactId,
+      created: r.created,
+      licensesGranted: r.licenses.sort((x, y) => x.name.localeCompare(y.name)),
+      changes: r.changes,
+      sessionId: r.sessionId,
+      sessionToken: session.token,
+      sessionExpiresAt,
+    };
   }
 
   /** The audit row of a refused sign-in, in its own transaction (the sign-in's was rolled back). */
