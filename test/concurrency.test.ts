@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { entraClaims, TestIdp } from './helpers/idp.js';
-import { addEntraMappings, createConnection, createLicense } from './helpers/setup.js';
-import { createTestApp, dbId, postAcs, type TestApp } from './helpers/test-app.js';
+import { EntraClaims, entraClaims, TestIdp } from './helpers/idp.js';
+import { addEntraMappings, addMapping, createConnection, createLicense } from './helpers/setup.js';
+import { createTestApp, dbId, gql, postAcs, type TestApp } from './helpers/test-app.js';
 
 // Real PostgreSQL only: the embedded database serialises transactions and would hide these races.
 let t: TestApp;
@@ -100,5 +100,48 @@ describe('concurrent sign-ins', () => {
     expect(results.filter((r) => (r.body.error as { code?: string })?.code === 'SAML_REPLAY')).toHaveLength(
       9,
     );
+  });
+
+  it('concurrent refreshes of one contact: each change is recorded against the value it replaced', async () => {
+    const refreshing = await TestIdp.create();
+    const id = await createConnection(t.app, refreshing);
+    const m = await addMapping(t.app, id, EntraClaims.givenName, 'givenName');
+    expect(m.__typename).toBe('AttributeMapping');
+    const updated = await gql(
+      t.app,
+      `mutation($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`,
+      { input: { id, refreshOnLogin: true } },
+    );
+    expect(updated.errors).toBeUndefined();
+    const nameId = 'refresh-race@contoso.example';
+    expect((await postAcs(peer, refreshing.response(nameId, entraClaims('A', 'Race', nameId)))).status).toBe(
+      200,
+    );
+
+    // Ten returning sign-ins at once, each with another given name, each planned against "A".
+    const names = Array.from({ length: 10 }, (_, i) => `B${i}`);
+    const results = await Promise.all(
+      names.map((given, i) =>
+        postAcs(i % 2 === 0 ? t.app : peer, refreshing.response(nameId, entraClaims(given, 'Race', nameId))),
+      ),
+    );
+    expect(results.filter((r) => r.status !== 200).map((r) => r.body)).toEqual([]);
+
+    const events = await t.sql<{ changes: { column: string; old: string; new: string }[] }>(
+      `select changes from provisioning_event where name_id = $1 and outcome = 'UPDATED'`,
+      [nameId],
+    );
+    const transitions = events.map((e) => e.changes.find((c) => c.column === 'givenName'));
+    expect(transitions).toHaveLength(10);
+    const [contact] = await t.sql<{ given_name: string }>(
+      `select c.given_name from contact c join app_user u on u.id = c.user_id where u.username = $1`,
+      [nameId],
+    );
+    // One chain A → … → final: no two changes replaced the same value, and every value but the
+    // final one was replaced exactly once.
+    const olds = transitions.map((c) => c?.old);
+    const news = transitions.map((c) => c?.new);
+    expect(new Set(olds).size).toBe(10);
+    expect(new Set(olds)).toEqual(new Set(['A', ...news.filter((n) => n !== contact!.given_name)]));
   });
 });

@@ -120,14 +120,31 @@ export function createSignInService(deps: {
     // transaction, so locks are held only for the writes.
     const mapped = await applyMappings(rules, assertion, deps.plugins);
     const create = planContactWrite(null, mapped);
+    let outdated = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await withRawClient(deps.orm, async (db) => {
-          const refresh = connection.refreshOnLogin ? await planRefresh(db, assertion.nameId, mapped) : null;
-          return await provision(db, connection, assertion, via, create, refresh);
+          if (!(connection.refreshOnLogin && outdated)) {
+            const refresh = connection.refreshOnLogin
+              ? await planRefresh(db, assertion.nameId, mapped)
+              : null;
+            return await provision(db, connection, assertion, via, create, refresh);
+          }
+          // A refresh planned against a contact that changed meanwhile: plan again with the user
+          // row locked, which every sign-in of this user takes before it writes the contact.
+          await db.query('begin');
+          try {
+            const refresh = await planRefresh(db, assertion.nameId, mapped, true);
+            const result = await provision(db, connection, assertion, via, create, refresh);
+            await db.query('commit');
+            return result;
+          } catch (e) {
+            await db.query('rollback').catch(() => undefined);
+            throw e;
+          }
         });
       } catch (e) {
-        const outdated = sqlStateOf(e) === 'P0001' && (e as Error).message === 'PLAN_OUTDATED';
+        outdated = sqlStateOf(e) === 'P0001' && (e as Error).message === 'PLAN_OUTDATED';
         if (attempt < MAX_ATTEMPTS && (outdated || isRetryable(e))) continue;
         throw refusalOf(e, assertion);
       }
@@ -143,7 +160,11 @@ export function createSignInService(deps: {
     db: RawClient,
     nameId: string,
     mapped: readonly MappedValue[],
+    lock = false,
   ): Promise<RefreshPlan | null> {
+    // Read after the lock is held, in a statement of its own: a statement that waited for the lock
+    // would still see the contact as it was when that statement began.
+    if (lock) await db.query('select 1 from app_user where username = $1 for update', [nameId]);
     const { rows } = await db.query(
       'select c.* from app_user u left join contact c on c.user_id = u.id where u.username = $1',
       [nameId],
