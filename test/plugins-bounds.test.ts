@@ -206,3 +206,42 @@ describe('close()', () => {
     });
   });
 });
+
+describe('several transforms as one job (one sign-in)', () => {
+  it('gives each its own result or error, in order', async () => {
+    await fullStrength(registry);
+    const results = await registry.evaluateMany([
+      { name: 'expression', params: { expression: '$uppercase($nameId)' }, input: input() },
+      { name: 'expression', params: { expression: '$error("no")' }, input: input() },
+      { name: 'no-such-plugin', params: {}, input: input() },
+      { name: 'lowercase-trim', params: {}, input: input({ value: ' Ada ', values: [' Ada '] }) },
+    ]);
+    expect(results).toMatchObject([
+      { ok: true, value: 'ADA' },
+      { ok: false, error: { code: 'TRANSFORM_FAILED', plugin: 'expression' } },
+      { ok: false, error: { code: 'TRANSFORM_FAILED', message: expect.stringContaining('not loaded') } },
+      { ok: true, value: 'ada' },
+    ]);
+  });
+
+  it('a runaway stops the whole job at n deadlines, names the job, and the pool recovers', async () => {
+    await fullStrength(hardOnly);
+    const t0 = performance.now();
+    const results = await hardOnly.evaluateMany([
+      { name: 'expression', params: { expression: '$uppercase($nameId)' }, input: input() },
+      { name: 'expression', params: { expression: TAIL_RECURSION }, input: input() },
+    ]);
+    const at = performance.now() - t0;
+    expect(at).toBeGreaterThanOrEqual(2 * DEADLINE_MS - 5);
+    expect(at).toBeLessThan(2 * DEADLINE_MS + MARGIN_MS);
+    for (const r of results) {
+      expect(r).toMatchObject({ ok: false, error: { code: 'TRANSFORM_TIMEOUT', reason: 'deadline' } });
+      if (!r.ok)
+        expect(r.error.message).toMatch(
+          /stopped after 500 ms \(hard deadline\), evaluating "expression" in one job/,
+        );
+    }
+    await fullStrength(hardOnly);
+    expect(await run(hardOnly, '$uppercase($nameId)')).toBe('ADA');
+  });
+});

@@ -46,24 +46,73 @@ export async function evaluateMappings(
   input: SignInAttributes,
   plugins: TransformPlugins,
 ): Promise<MappingOutcome[]> {
-  return Promise.all(
-    rules.map(async (rule) => {
-      const field = findContactField(rule.column);
-      if (!field) {
-        // Mappings are validated when written; a column can only vanish with a code change.
-        const error = new AppError('MAPPING_INVALID', `mapping targets unknown column "${rule.column}"`, {
-          mappingId: rule.id,
-          column: rule.column,
-        });
-        return { rule, field: { name: rule.column } as ContactField, value: null, error };
-      }
-      try {
-        return { rule, field, value: await evaluateOne(rule, field, input, plugins), error: null };
-      } catch (e) {
-        return { rule, field, value: null, error: fromPluginError(e) };
-      }
-    }),
-  );
+  const transformed = await runTransforms(rules, input, plugins);
+  return rules.map((rule, i) => {
+    const field = findContactField(rule.column);
+    if (!field) {
+      // Mappings are validated when written; a column can only vanish with a code change.
+      const error = new AppError('MAPPING_INVALID', `mapping targets unknown column "${rule.column}"`, {
+        mappingId: rule.id,
+        column: rule.column,
+      });
+      return { rule, field: { name: rule.column } as ContactField, value: null, error };
+    }
+    try {
+      return { rule, field, value: evaluateOne(rule, field, input, transformed[i]), error: null };
+    } catch (e) {
+      return { rule, field, value: null, error: fromPluginError(e) };
+    }
+  });
+}
+
+type Transformed = { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+
+/**
+ * Every TRANSFORM mapping's plugin result, by rule index: one job for the plugin workers when the
+ * registry takes several at once (one message each way per sign-in, not one per transform).
+ */
+async function runTransforms(
+  rules: readonly MappingRule[],
+  input: SignInAttributes,
+  plugins: TransformPlugins,
+): Promise<Transformed[]> {
+  const indexes = rules.flatMap((r, i) => (r.kind === 'TRANSFORM' && findContactField(r.column) ? [i] : []));
+  const calls = indexes.map((i) => {
+    const rule = rules[i] as MappingRule;
+    const present = presentValues(rule, input);
+    return {
+      name: rule.plugin ?? '',
+      params: rule.params ?? {},
+      input: {
+        value: present.length === 0 ? null : present.length === 1 ? (present[0] as string) : present,
+        values: present,
+        attributes: input.attributes,
+        nameId: input.nameId,
+      },
+    };
+  });
+  const results: Transformed[] = plugins.evaluateMany
+    ? await plugins.evaluateMany(calls)
+    : await Promise.all(
+        calls.map((c) =>
+          plugins.evaluate(c.name, c.params, c.input).then(
+            (value) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+        ),
+      );
+  const byRule: Transformed[] = rules.map(() => undefined);
+  indexes.forEach((ruleIndex, k) => {
+    byRule[ruleIndex] = results[k];
+  });
+  return byRule;
+}
+
+/** The mapped attribute's non-blank values. */
+function presentValues(rule: MappingRule, input: SignInAttributes): string[] {
+  const attr = rule.attributeName ?? null;
+  const values = attr && Object.hasOwn(input.attributes, attr) ? (input.attributes[attr] ?? []) : [];
+  return values.filter((v) => v.trim() !== '');
 }
 
 /** The sign-in's view: every value, or the first failure in mapping order. */
@@ -81,39 +130,30 @@ export async function applyMappings(
 const describe = (rule: MappingRule): string =>
   rule.kind === 'TRANSFORM' ? `transform "${rule.plugin}"` : `attribute "${rule.attributeName}"`;
 
-async function evaluateOne(
+function evaluateOne(
   rule: MappingRule,
   field: ContactField,
   input: SignInAttributes,
-  plugins: TransformPlugins,
-): Promise<ContactValue> {
+  transformed: Transformed,
+): ContactValue {
   const attr = rule.attributeName ?? null;
-  const values = attr && Object.hasOwn(input.attributes, attr) ? (input.attributes[attr] ?? []) : [];
-  const present = values.filter((v) => v.trim() !== '');
   const ctx = { mappingId: rule.id, attributeName: attr ?? rule.plugin ?? '' };
 
   let raw: string[];
   if (rule.kind === 'TRANSFORM') {
-    let result: unknown;
-    try {
-      result = await plugins.evaluate(rule.plugin ?? '', rule.params ?? {}, {
-        value: present.length === 0 ? null : present.length === 1 ? (present[0] as string) : present,
-        values: present,
-        attributes: input.attributes,
-        nameId: input.nameId,
-      });
-    } catch (e) {
-      const error = fromPluginError(e);
+    if (!transformed?.ok) {
+      const cause = transformed ? transformed.error : new Error('the transform did not run');
+      const error = fromPluginError(cause);
       throw new AppError(
         error.code,
         `mapping to column "${field.name}" (${describe(rule)}): ${error.message}`,
         { mappingId: rule.id, column: field.name, plugin: rule.plugin },
-        { cause: e },
+        { cause },
       );
     }
-    raw = toStrings(result);
+    raw = toStrings(transformed.value);
   } else {
-    raw = present;
+    raw = presentValues(rule, input);
   }
 
   if (raw.length === 0) {

@@ -15,6 +15,10 @@ export interface TransformInput {
 export interface TransformPlugins {
   validateParams(name: string, params: unknown): unknown;
   evaluate(name: string, params: unknown, input: TransformInput): Promise<unknown>;
+  /** Several at once, as one job (the worker-pool registry has it); each result or its error. */
+  evaluateMany?(
+    items: readonly { name: string; params: unknown; input: TransformInput }[],
+  ): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]>;
 }
 
 /** Plugin errors carry a code from the catalog; anything else from a plugin is TRANSFORM_FAILED. */

@@ -85,6 +85,11 @@ export async function loadPlugins(
     const evaluator = createEvaluator(plugins, limits);
     return createRegistry(plugins, {
       run: (plugin, params, input) => evaluator.evaluate(plugin, params, input),
+      runMany: async (items) => {
+        const outcomes = [];
+        for (const i of items) outcomes.push(await evaluator.evaluate(i.plugin, i.params, i.input));
+        return outcomes;
+      },
       stats: () => ({ workers: 0, starting: 0, busy: 0, queued: 0 }),
       close: async () => {},
     });

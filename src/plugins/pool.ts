@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { PluginLoadError } from './errors.js';
 import type { EvalOutcome } from './evaluator.js';
 import type { TransformInput } from './kit.js';
-import type { EvalRequest, WorkerInit, WorkerMessage } from './protocol.js';
+import type { EvalItem, EvalRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
 export interface RunnerStats {
   /** Worker threads alive (0 when evaluating in process). */
@@ -16,13 +16,15 @@ export interface RunnerStats {
 
 export interface Runner {
   run(plugin: string, params: unknown, input: TransformInput): Promise<EvalOutcome>;
+  /** Several evaluations as one job: one message each way, one outcome per item, in order. */
+  runMany(items: EvalItem[]): Promise<EvalOutcome[]>;
   stats(): RunnerStats;
   close(): Promise<void>;
 }
 
 export interface PoolOptions {
   size: number;
-  /** Hard deadline per evaluation, from the moment a worker takes it. */
+  /** Hard deadline per evaluation, from the moment a worker takes it (a job of n: n times this). */
   deadlineMs: number;
   /** How long a worker may take to load the plugins before it is given up. */
   startupMs: number;
@@ -30,10 +32,8 @@ export interface PoolOptions {
 }
 
 interface Job {
-  plugin: string;
-  params: unknown;
-  input: TransformInput;
-  resolve: (outcome: EvalOutcome) => void;
+  items: EvalItem[];
+  resolve: (outcomes: EvalOutcome[]) => void;
   id?: number;
   timer?: NodeJS.Timeout;
 }
@@ -56,6 +56,14 @@ const fail = (plugin: string, reason: 'deadline' | 'crash' | 'unavailable', caus
   reason,
   message: `transform plugin "${plugin}": ${cause}`,
 });
+
+/** Every item of a job that could not finish fails alike (which one ran away is not known). */
+const failAll = (job: Job, reason: 'deadline' | 'crash' | 'unavailable', cause: string): EvalOutcome[] => {
+  const names = [...new Set(job.items.map((i) => i.plugin))];
+  const what =
+    job.items.length > 1 ? `${cause}, evaluating ${names.map((n) => `"${n}"`).join(', ')} in one job` : cause;
+  return job.items.map((i) => fail(i.plugin, reason, what));
+};
 
 /**
  * Evaluates in a pool of worker threads, one evaluation per worker at a time, so that a runaway
@@ -89,10 +97,20 @@ export class WorkerPool implements Runner {
     this.options.init = { ...this.options.init, expected: keys };
   }
 
-  run(plugin: string, params: unknown, input: TransformInput): Promise<EvalOutcome> {
-    if (this.closed) return Promise.resolve(fail(plugin, 'unavailable', 'the plugin registry is closed'));
+  async run(plugin: string, params: unknown, input: TransformInput): Promise<EvalOutcome> {
+    const [outcome] = await this.runMany([{ plugin, params, input }]);
+    return outcome as EvalOutcome;
+  }
+
+  runMany(items: EvalItem[]): Promise<EvalOutcome[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    if (this.closed) {
+      return Promise.resolve(
+        items.map((i) => fail(i.plugin, 'unavailable', 'the plugin registry is closed')),
+      );
+    }
     return new Promise((resolve) => {
-      this.queue.push({ plugin, params, input, resolve });
+      this.queue.push({ items, resolve });
       this.pump();
     });
   }
@@ -101,9 +119,9 @@ export class WorkerPool implements Runner {
     this.closed = true;
     const queued = this.queue;
     this.queue = [];
-    for (const job of queued) job.resolve(fail(job.plugin, 'unavailable', 'the plugin registry is closed'));
+    for (const job of queued) job.resolve(failAll(job, 'unavailable', 'the plugin registry is closed'));
     const stopping = [...this.slots].map((slot) => {
-      if (slot.job) this.finish(slot, fail(slot.job.plugin, 'unavailable', 'the plugin registry is closed'));
+      if (slot.job) this.finish(slot, failAll(slot.job, 'unavailable', 'the plugin registry is closed'));
       return this.retire(slot);
     });
     await Promise.all(stopping);
@@ -147,8 +165,7 @@ export class WorkerPool implements Runner {
           rejectReady(new PluginLoadError(message.code, message.file, message.fault));
           void this.retire(slot);
         } else if (slot.job?.id === message.id) {
-          const { type: _type, id: _id, ...outcome } = message;
-          this.finish(slot, outcome);
+          this.finish(slot, message.outcomes);
           this.pump();
         }
       });
@@ -166,7 +183,7 @@ export class WorkerPool implements Runner {
           rejectReady(new PluginLoadError('PLUGIN_WORKER_FAILED', this.options.init.dir, `worker ${cause}`));
           return;
         }
-        if (slot.job) this.finish(slot, fail(slot.job.plugin, 'crash', `the evaluation worker ${cause}`));
+        if (slot.job) this.finish(slot, failAll(slot.job, 'crash', `the evaluation worker ${cause}`));
         this.replace();
       });
     });
@@ -185,33 +202,33 @@ export class WorkerPool implements Runner {
 
   private dispatch(slot: Slot, job: Job): void {
     job.id = this.nextId++;
-    const request: EvalRequest = { id: job.id, plugin: job.plugin, params: job.params, input: job.input };
+    const request: EvalRequest = { id: job.id, items: job.items };
     try {
       slot.worker.postMessage(request);
     } catch (e) {
-      job.resolve({
-        ok: false,
-        code: 'TRANSFORM_FAILED',
-        reason: 'error',
-        message: `transform plugin "${job.plugin}": its parameters or input cannot be passed on: ${(e as Error).message}`,
-      });
+      job.resolve(
+        job.items.map((i) => ({
+          ok: false,
+          code: 'TRANSFORM_FAILED',
+          reason: 'error',
+          message: `transform plugin "${i.plugin}": its parameters or input cannot be passed on: ${(e as Error).message}`,
+        })),
+      );
       return;
     }
     slot.state = 'busy';
     slot.job = job;
     slot.worker.ref();
+    const deadlineMs = this.options.deadlineMs * job.items.length;
     job.timer = setTimeout(() => {
       const stopping = this.retire(slot);
-      this.finish(
-        slot,
-        fail(job.plugin, 'deadline', `stopped after ${this.options.deadlineMs} ms (hard deadline)`),
-      );
+      this.finish(slot, failAll(job, 'deadline', `stopped after ${deadlineMs} ms (hard deadline)`));
       this.replace();
       void stopping;
-    }, this.options.deadlineMs);
+    }, deadlineMs);
   }
 
-  private finish(slot: Slot, outcome: EvalOutcome): void {
+  private finish(slot: Slot, outcomes: EvalOutcome[]): void {
     const job = slot.job;
     if (!job) return;
     clearTimeout(job.timer);
@@ -220,7 +237,7 @@ export class WorkerPool implements Runner {
       slot.state = 'idle';
       slot.worker.unref();
     }
-    job.resolve(outcome);
+    job.resolve(outcomes);
   }
 
   private async retire(slot: Slot): Promise<void> {
@@ -241,7 +258,7 @@ export class WorkerPool implements Runner {
     if (this.slots.size > 0 || this.queue.length === 0) return;
     const queued = this.queue;
     this.queue = [];
-    for (const job of queued) job.resolve(fail(job.plugin, 'unavailable', cause));
+    for (const job of queued) job.resolve(failAll(job, 'unavailable', cause));
   }
 }
 

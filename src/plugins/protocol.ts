@@ -13,17 +13,23 @@ export interface WorkerInit {
   expected: string[] | null;
 }
 
-export interface EvalRequest {
-  id: number;
+/** One transform evaluation. */
+export interface EvalItem {
   plugin: string;
   params: unknown;
   input: TransformInput;
 }
 
+/** The evaluations of one request (a sign-in's transforms travel together), run in order. */
+export interface EvalRequest {
+  id: number;
+  items: EvalItem[];
+}
+
 export type WorkerMessage =
   | { type: 'ready'; keys: string[] }
   | { type: 'load-error'; code: PluginLoadErrorCode; file: string; fault: string }
-  | ({ type: 'result'; id: number } & EvalOutcome);
+  | { type: 'result'; id: number; outcomes: EvalOutcome[] };
 
 export const pluginKey = (p: { name: string; version: string; sourceHash?: string }): string =>
   `${p.name}@${p.version}#${p.sourceHash?.slice(0, 16) ?? 'built-in'}`;

@@ -3,6 +3,14 @@ import { type ParamsIssue, PluginParamsError, TransformError } from './errors.js
 import { type TransformInput, z } from './kit.js';
 import type { Runner, RunnerStats } from './pool.js';
 
+export interface TransformCall {
+  name: string;
+  params: unknown;
+  input: TransformInput;
+}
+
+export type TransformResult = { ok: true; value: unknown } | { ok: false; error: TransformError };
+
 export interface PluginInfo {
   name: string;
   version: string;
@@ -30,11 +38,19 @@ export interface PluginRegistry {
    * with a message naming the plugin and the cause.
    */
   evaluate(name: string, params: unknown, input: TransformInput): Promise<unknown>;
+  /**
+   * Several transforms (one sign-in's) as one job for one worker: one message each way instead of
+   * one per transform. Each gets its own result or TransformError, in order.
+   */
+  evaluateMany(items: readonly TransformCall[]): Promise<TransformResult[]>;
   /** The evaluation workers right now: for readiness checks, metrics and tests. */
   stats(): RunnerStats;
   /** Stops the workers; evaluations after this fail. */
   close(): Promise<void>;
 }
+
+const notLoaded = (name: string): TransformError =>
+  new TransformError('TRANSFORM_FAILED', `transform plugin "${name}" is not loaded`, name, 'params');
 
 function paramsJsonSchema(plugin: LoadedPlugin): unknown {
   // Refinements (e.g. "the regex compiles") have no JSON Schema form; the server checks them.
@@ -94,17 +110,25 @@ export function createRegistry(plugins: readonly LoadedPlugin[], runner: Runner)
     },
 
     async evaluate(name, params, input) {
-      if (!byName.has(name)) {
-        throw new TransformError(
-          'TRANSFORM_FAILED',
-          `transform plugin "${name}" is not loaded`,
-          name,
-          'params',
-        );
-      }
+      if (!byName.has(name)) throw notLoaded(name);
       const outcome = await runner.run(name, params, input);
       if (outcome.ok) return outcome.value;
       throw new TransformError(outcome.code, outcome.message, name, outcome.reason);
+    },
+
+    async evaluateMany(items) {
+      const known = items.filter((i) => byName.has(i.name));
+      const outcomes = await runner.runMany(
+        known.map((i) => ({ plugin: i.name, params: i.params, input: i.input })),
+      );
+      let next = 0;
+      return items.map((i): TransformResult => {
+        if (!byName.has(i.name)) return { ok: false, error: notLoaded(i.name) };
+        const outcome = outcomes[next++] as (typeof outcomes)[number];
+        return outcome.ok
+          ? { ok: true, value: outcome.value }
+          : { ok: false, error: new TransformError(outcome.code, outcome.message, i.name, outcome.reason) };
+      });
     },
 
     stats: () => runner.stats(),

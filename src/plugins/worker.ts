@@ -1,12 +1,12 @@
 /**
  * Worker-thread entry: loads the plugins itself (same checks as the main thread), then evaluates
- * one request at a time. The main thread terminates this thread when a request overruns its hard
+ * one request (one or several evaluations, in order) at a time. The main thread terminates this thread when a request overruns its hard
  * deadline, which is what stops runaways JSONata's own timeout cannot see.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadDefinitions } from './discover.js';
 import { isPluginLoadError } from './errors.js';
-import { createEvaluator } from './evaluator.js';
+import { createEvaluator, type EvalOutcome } from './evaluator.js';
 import { type EvalRequest, pluginKey, type WorkerInit, type WorkerMessage } from './protocol.js';
 
 const port = parentPort;
@@ -29,16 +29,19 @@ try {
     });
   } else {
     const evaluator = createEvaluator(plugins, init.limits);
-    port.on('message', (req: EvalRequest) => {
-      evaluator
-        .evaluate(req.plugin, req.params, req.input)
-        .catch((e: unknown) => ({
-          ok: false as const,
-          code: 'TRANSFORM_FAILED' as const,
-          reason: 'error' as const,
-          message: `transform plugin "${req.plugin}": ${e instanceof Error ? e.message : String(e)}`,
-        }))
-        .then((outcome) => post({ type: 'result', id: req.id, ...outcome }));
+    port.on('message', async (req: EvalRequest) => {
+      const outcomes: EvalOutcome[] = [];
+      for (const item of req.items) {
+        outcomes.push(
+          await evaluator.evaluate(item.plugin, item.params, item.input).catch((e: unknown) => ({
+            ok: false as const,
+            code: 'TRANSFORM_FAILED' as const,
+            reason: 'error' as const,
+            message: `transform plugin "${item.plugin}": ${e instanceof Error ? e.message : String(e)}`,
+          })),
+        );
+      }
+      post({ type: 'result', id: req.id, outcomes });
     });
     post({ type: 'ready', keys });
   }
