@@ -29,15 +29,17 @@ export class Migration20261129140000SignInFunction extends Migration {
         if p_values = '{}'::jsonb and p_contact is not null then
           return p_contact;
         end if;
-        select coalesce(string_agg(format('%I', key), ', '), ''), coalesce(string_agg(format('r.%I', key), ', '), '')
-          into cols, picks from jsonb_object_keys(p_values) key;
         if p_contact is null then
-          execute format('insert into contact (user_id%s) select $1%s from jsonb_populate_record(null::contact, $2) r returning id',
-                         case when cols = '' then '' else ', ' || cols end,
-                         case when picks = '' then '' else ', ' || picks end)
-            into result using p_user, p_values;
+          -- Static SQL (its plan is kept): every column the values do not name is null, as every
+          -- contact column but these four is nullable without a default.
+          insert into contact
+            select r.* from jsonb_populate_record(null::contact, p_values || jsonb_build_object(
+              'id', gen_random_uuid(), 'user_id', p_user, 'created_at', now(), 'updated_at', now())) r
+            returning id into result;
           return result;
         end if;
+        select string_agg(format('%I', key), ', '), string_agg(format('r.%I', key), ', ')
+          into cols, picks from jsonb_object_keys(p_values) key;
         execute format('update contact c set (%s, updated_at) = (select %s, now() from jsonb_populate_record(null::contact, $1) r) where c.id = $2',
                        cols, picks)
           using p_values, p_contact;
@@ -100,19 +102,6 @@ export class Migration20261129140000SignInFunction extends Migration {
           v_contact := jitprov_write_contact(v_user, null, p->'create'->'values');
           v_changes := p->'create'->'changes';
           v_outcome := 'CREATED';
-          -- Locks the available licenses in id order (no deadlocks between sign-ins), re-checks the
-          -- seat condition on the locked row version, and takes a seat in the same statement.
-          with available as (
-            select id from license where active and (seats is null or used < seats) order by id for update
-          ), granted as (
-            update license l set used = l.used + 1 from available
-            where l.id = available.id and (l.seats is null or l.used < l.seats)
-            returning l.id, l.name
-          ), grants as (
-            insert into license_grant (license_id, user_id) select id, v_user from granted
-          )
-          select coalesce(jsonb_agg(jsonb_build_object('id', id, 'name', name) order by name), '[]'::jsonb)
-            into v_licenses from granted;
         elsif v_refresh then
           v_plan := p->'refresh';
           select to_jsonb(c) into v_current from contact c where c.user_id = v_user for update;
@@ -132,6 +121,23 @@ export class Migration20261129140000SignInFunction extends Migration {
 
         insert into user_session (token_hash, user_id, expires_at)
           values (p->>'sessionHash', v_user, (p->>'sessionExpiresAt')::timestamptz) returning id into v_session;
+
+        if v_created then
+          -- Last but the audit row: every first sign-in takes these rows' locks until it commits.
+          -- Locks the available licenses in id order (no deadlocks between sign-ins), re-checks the
+          -- seat condition on the locked row version, and takes a seat in the same statement.
+          with available as (
+            select id from license where active and (seats is null or used < seats) order by id for update
+          ), granted as (
+            update license l set used = l.used + 1 from available
+            where l.id = available.id and (l.seats is null or l.used < l.seats)
+            returning l.id, l.name
+          ), grants as (
+            insert into license_grant (license_id, user_id) select id, v_user from granted
+          )
+          select coalesce(jsonb_agg(jsonb_build_object('id', id, 'name', name) order by name), '[]'::jsonb)
+            into v_licenses from granted;
+        end if;
         insert into provisioning_event
           (connection_id, user_id, name_id, issuer, assertion_id, outcome, changes, licenses_granted, via)
           values (v_connection, v_user, p->>'nameId', p->>'issuer', p->>'assertionId', v_outcome, v_changes,
