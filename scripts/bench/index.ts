@@ -6,6 +6,8 @@
  *   BENCH_DATABASE_URL   server the bench database is created on (postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_REQUESTS       sign-ins per phase and concurrency level (400)
  *   BENCH_SOAK           sign-ins in the RSS soak (20000; 0 skips it)
+ *   BENCH_SOAK_WARMUP    sign-ins before the soak's first RSS sample, so that it starts from the
+ *                        steady state rather than from whatever the previous phases left (2000)
  *   BENCH_CONTACTS       contacts seeded for the GraphQL page (100000)
  *   BENCH_PHASE_SECONDS  time limit of one sign-in phase (90)
  *   BENCH_SOAK_SECONDS   time limit of the soak (600)
@@ -53,6 +55,7 @@ const settings = {
   baseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   requests: Math.max(50, int('BENCH_REQUESTS', 400)),
   soak: int('BENCH_SOAK', 20_000),
+  soakWarmup: int('BENCH_SOAK_WARMUP', 2_000),
   contacts: Math.max(50, int('BENCH_CONTACTS', 100_000)),
   levels: [1, 8, 32],
   phaseSeconds: int('BENCH_PHASE_SECONDS', 90),
@@ -115,7 +118,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     requests: settings.requests,
     levels: settings.levels,
     warmup: settings.warmup,
-    soak: settings.soak,
+    soak: settings.soak > 0 ? settings.soak + settings.soakWarmup : 0,
     soakConcurrency: settings.soakConcurrency,
     tenants,
   });
@@ -272,7 +275,8 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   let soak: { result: LoadResult & ResourceUse; figures: SoakFigures } | null = null;
   if (settings.soak > 0) {
     progress(
-      `RSS soak: ${settings.soak} sign-ins (half first, half returning) at c=${settings.soakConcurrency}`,
+      `RSS soak: ${settings.soakWarmup} + ${settings.soak} sign-ins (half first, half returning) at ` +
+        `c=${settings.soakConcurrency}, RSS sampled from sign-in ${settings.soakWarmup} on`,
     );
     const samples: { completed: number; rssMiB: number }[] = [];
     const r = await observe(() =>
@@ -280,7 +284,8 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
         concurrency: settings.soakConcurrency,
         timeLimitMs: settings.soakSeconds * 1000,
         onDone: (completed) => {
-          if (completed % settings.soakSampleEvery !== 0) return;
+          const counted = completed - settings.soakWarmup;
+          if (counted < 0 || counted % settings.soakSampleEvery !== 0) return;
           samples.push({ completed, rssMiB: server.rssMiB() });
           progress(`  ${completed} sign-ins, RSS ${samples.at(-1)?.rssMiB.toFixed(0)} MiB`);
         },
