@@ -11,6 +11,7 @@
  *   BENCH_CONTACTS       contacts seeded for the GraphQL page (100000)
  *   BENCH_PHASE_SECONDS  time limit of one sign-in phase (90)
  *   BENCH_SOAK_SECONDS   time limit of the soak (600)
+ *   BENCH_SERVER_NODE_ARGS  node flags for the server process only (e.g. --max-old-space-size=256)
  *   BENCH_CPU_PROF=1     run the server under `node --cpu-prof` (profiles in scripts/bench/profiles/;
  *                        summarise them with scripts/bench/profile-summary.ts)
  */
