@@ -54,8 +54,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = openSync(o.logFile, 'w');
   const args = [
     ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
-    // As `npm start` runs it (see package.json): the V8 heap capped per thread.
+    // As `npm start` runs it (see package.json): the V8 heap capped per thread, the young generation
+    // kept at V8's large-heap size (a small old-space cap would otherwise shrink it to 2 MB).
     `--max-old-space-size=${process.env.JITPROV_HEAP_MB ?? '256'}`,
+    '--max-semi-space-size=16',
     // Node flags for the server alone, to try settings without touching the bench.
     ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     '--import',
