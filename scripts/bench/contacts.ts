@@ -70,6 +70,7 @@ async function measure(o: ContactsPageOptions, label: string, query: string, jud
     serverMainPct: r.serverMainPct,
     serverCores: r.serverCores,
     clientCores: r.clientCores,
+    postgresCores: r.postgresCores,
     targets:
       ok && judged
         ? [

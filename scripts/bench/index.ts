@@ -38,7 +38,14 @@ import {
   writeJson,
 } from './report.js';
 import { seedContacts } from './seed.js';
-import { cpuBetween, freePort, type RunningServer, rssSampler, startServer } from './server.js';
+import {
+  cpuBetween,
+  freePort,
+  type RunningServer,
+  readPostgresSeconds,
+  rssSampler,
+  startServer,
+} from './server.js';
 import { progress } from './stats.js';
 import { signed, signInRow, TARGETS, targetLines } from './targets.js';
 
@@ -216,10 +223,12 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     sampler.reset();
     const server0 = server.cpu();
     const client0 = process.cpuUsage();
+    const postgres0 = readPostgresSeconds();
     const t0 = performance.now();
     const result = await work();
     const wallUs = (performance.now() - t0) * 1000;
     const client = process.cpuUsage(client0);
+    const postgres = readPostgresSeconds() - postgres0;
     const cpu = cpuBetween(server0, server.cpu());
     return {
       ...result,
@@ -227,6 +236,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
       serverMainPct: cpu.mainPct,
       serverCores: cpu.cores,
       clientCores: (client.user + client.system) / wallUs,
+      postgresCores: (postgres * 1e6) / wallUs,
     };
   };
   const runPhase = async (p: Phase): Promise<LoadResult & ResourceUse> => {
@@ -241,7 +251,8 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     progress(
       `  ${p.name}: ${r.ok}/${r.sent} ok, ${r.perSecond.toFixed(1)}/s, p50 ${r.p50.toFixed(1)} ms, ` +
         `p99 ${r.p99.toFixed(1)} ms, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, server main thread ` +
-        `${r.serverMainPct.toFixed(0)}%, ${r.serverCores.toFixed(2)} cores, client ${r.clientCores.toFixed(2)} cores`,
+        `${r.serverMainPct.toFixed(0)}%, ${r.serverCores.toFixed(2)} cores, client ${r.clientCores.toFixed(2)} cores, ` +
+        `PostgreSQL ${r.postgresCores.toFixed(2)} cores`,
     );
     if (r.firstFailure) progress(`    first failure: ${r.firstFailure}`);
     return r;

@@ -9,6 +9,7 @@ export interface ResourceUse {
   serverMainPct: number;
   serverCores: number;
   clientCores: number;
+  postgresCores: number;
 }
 
 /** One line of the figures table. Null cells print as "-". */
@@ -32,6 +33,8 @@ export interface Row {
   serverCores: number | null;
   /** This bench process's CPU, in cores: the load generator must stay light. */
   clientCores: number | null;
+  /** Every PostgreSQL process of the machine, in cores. */
+  postgresCores: number | null;
   targets: { name: string; verdict: Verdict }[];
   note?: string;
 }
@@ -89,6 +92,7 @@ export function summaryRow(
     serverMainPct: null,
     serverCores: null,
     clientCores: null,
+    postgresCores: null,
     targets: [],
   };
 }
@@ -106,6 +110,7 @@ export function formatReport(r: Report): string {
     'srv main %',
     'srv cores',
     'client cores',
+    'pg cores',
     'target',
   ];
   const lines: string[][] = [header];
@@ -128,6 +133,7 @@ export function formatReport(r: Report): string {
       cell(row.serverMainPct, 0),
       cell(row.serverCores, 2),
       cell(row.clientCores, 2),
+      cell(row.postgresCores, 2),
       [row.targets.map((t) => `${t.name} ${t.verdict}`).join('; '), row.note ?? '']
         .filter(Boolean)
         .join(' — '),

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -154,6 +154,25 @@ export function readCpu(pid: number): CpuSnapshot {
     totalSeconds: statSeconds(`/proc/${pid}/stat`),
     atMs: performance.now(),
   };
+}
+
+/**
+ * CPU seconds used so far by every PostgreSQL process of this machine (the bench's database is the
+ * only busy one while it runs): with the server's and the client's, where the 2 cores went.
+ */
+export function readPostgresSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue; // gone meanwhile
+    }
+    const s = statSeconds(`/proc/${entry}/stat`);
+    if (Number.isFinite(s)) total += s;
+  }
+  return total;
 }
 
 export interface CpuUse {

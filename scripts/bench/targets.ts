@@ -55,6 +55,7 @@ export function signInRow(
     serverMainPct: r.serverMainPct,
     serverCores: r.serverCores,
     clientCores: r.clientCores,
+    postgresCores: r.postgresCores,
     targets,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   };
