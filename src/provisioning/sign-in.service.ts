@@ -101,9 +101,11 @@ export class StaleConfiguration extends Error {
 
 /**
  * The one provisioning transaction: replay record, user, contact, licenses, session and audit
- * event commit together or not at all. Written as explicit SQL because each statement's concurrency
- * behaviour is the point: the unique username with ON CONFLICT makes 50 racing first sign-ins
- * create one user, and the conditional seat UPDATE never oversubscribes a license.
+ * event commit together or not at all. The application decides what to write (mappings, write
+ * policies, the changes for the audit); the jitprov_sign_in function applies it in one round trip
+ * with the statements whose concurrency behaviour is the point (see its migration): the unique
+ * username with ON CONFLICT makes 50 racing first sign-ins create one user, and the conditional
+ * seat UPDATE never oversubscribes a license.
  */
 export function createSignInService(deps: {
   orm: MikroORM;
