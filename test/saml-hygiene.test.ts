@@ -60,6 +60,10 @@ function hugeStream(total: number) {
 }
 
 const TEN_MB = 10 * 1024 * 1024;
+// Not a speed measurement (the bench measures; CI runs test files side by side on 2 cores): a bound
+// that a hang, or a parse of the 10 MB or the 20,000 nested elements, would not meet. That nothing
+// expensive ran is shown by the bytes read and the rows written.
+const REFUSED_WITHIN_MS = 2000;
 const RESPONSE_HEAD = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_h" Version="2.0"><Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">`;
 
 describe('the body is capped before it is read', () => {
@@ -69,7 +73,7 @@ describe('the body is capped before it is read', () => {
     const r = await post('10 MB streamed body', body.stream);
     expect(r).toMatchObject({ status: 413, code: 'SAML_RESPONSE_TOO_LARGE' });
     expect(body.pulled()).toBeLessThan(2 * 1024 * 1024);
-    expect(r.ms).toBeLessThan(100);
+    expect(r.ms).toBeLessThan(REFUSED_WITHIN_MS);
     expect(await signInCounts(t)).toEqual(before);
   });
 
@@ -78,7 +82,7 @@ describe('the body is capped before it is read', () => {
     const r = await post('10 MB announced body', body.stream, { 'content-length': String(TEN_MB) });
     expect(r).toMatchObject({ status: 413, code: 'SAML_RESPONSE_TOO_LARGE' });
     expect(body.pulled()).toBeLessThanOrEqual(64 * 1024);
-    expect(r.ms).toBeLessThan(100);
+    expect(r.ms).toBeLessThan(REFUSED_WITHIN_MS);
   });
 
   it('not a form post: 415', async () => {
@@ -152,13 +156,13 @@ const CASES: [name: string, samlResponse: () => string, status: number, code: st
   ['20 000 nested elements', () => b64(deep), 400, 'SAML_RESPONSE_MALFORMED'],
 ];
 
-describe('each malformed SAMLResponse: a clean 4xx with its own code, in milliseconds, only its audit event', () => {
+describe('each malformed SAMLResponse: a clean 4xx with its own code, at once, only its audit event', () => {
   for (const [name, samlResponse, status, code] of CASES) {
     it(`${name} → ${status} ${code}`, async () => {
       const before = await signInCounts(t);
       const r = await post(name, form({ SAMLResponse: samlResponse(), RelayState: '' }));
       expect(r).toMatchObject({ status, code });
-      expect(r.ms).toBeLessThan(100);
+      expect(r.ms).toBeLessThan(REFUSED_WITHIN_MS);
       expect(await signInCounts(t)).toEqual({ ...before, events: before.events! + 1 });
     });
   }
