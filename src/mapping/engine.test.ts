@@ -26,10 +26,6 @@ function recordingPlugins() {
   };
   const plugins: TransformPlugins = {
     validateParams: (_name, params) => params,
-    evaluate: async (name, _params, input) => {
-      calls.push(`evaluate:${name}`);
-      return one(name, input);
-    },
     evaluateMany: async (items) => {
       calls.push(`evaluateMany:${items.map((i) => i.name).join(',')}`);
       return items.map((i) => {
@@ -68,17 +64,5 @@ describe('the transforms of one sign-in', () => {
     expect(outcomes[2]?.error?.message).toMatch(
       /mapping to column "department" \(transform "broken"\): broken on purpose/,
     );
-  });
-
-  it('without a batch entry point, each transform is evaluated on its own', async () => {
-    const { plugins, calls } = recordingPlugins();
-    delete plugins.evaluateMany;
-    const outcomes = await evaluateMappings(
-      [rule({ column: 'givenName' }), rule({ column: 'city', attributeName: 'city' })],
-      { nameId: 'ada', attributes: { given: ['ada'], city: ['paris'] } },
-      plugins,
-    );
-    expect(calls).toEqual(['evaluate:upper', 'evaluate:upper']);
-    expect(outcomes.map((o) => o.value)).toEqual(['ADA', 'PARIS']);
   });
 });

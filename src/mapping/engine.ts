@@ -68,8 +68,8 @@ export async function evaluateMappings(
 type Transformed = { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
 
 /**
- * Every TRANSFORM mapping's plugin result, by rule index: one job for the plugin workers when the
- * registry takes several at once (one message each way per sign-in, not one per transform).
+ * Every TRANSFORM mapping's plugin result, by rule index: one job for the plugin workers (one
+ * message each way per sign-in, not one per transform).
  */
 async function runTransforms(
   rules: readonly MappingRule[],
@@ -91,16 +91,7 @@ async function runTransforms(
       },
     };
   });
-  const results: Transformed[] = plugins.evaluateMany
-    ? await plugins.evaluateMany(calls)
-    : await Promise.all(
-        calls.map((c) =>
-          plugins.evaluate(c.name, c.params, c.input).then(
-            (value) => ({ ok: true as const, value }),
-            (error: unknown) => ({ ok: false as const, error }),
-          ),
-        ),
-      );
+  const results: Transformed[] = await plugins.evaluateMany(calls);
   const byRule: Transformed[] = rules.map(() => undefined);
   indexes.forEach((ruleIndex, k) => {
     byRule[ruleIndex] = results[k];

@@ -14,9 +14,8 @@ export interface TransformInput {
  */
 export interface TransformPlugins {
   validateParams(name: string, params: unknown): unknown;
-  evaluate(name: string, params: unknown, input: TransformInput): Promise<unknown>;
-  /** Several at once, as one job (the worker-pool registry has it); each result or its error. */
-  evaluateMany?(
+  /** Several at once, as one job for one worker; each result or its error, in order. */
+  evaluateMany(
     items: readonly { name: string; params: unknown; input: TransformInput }[],
   ): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]>;
 }

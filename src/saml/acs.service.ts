@@ -31,6 +31,11 @@ export interface AcsResult extends SignInResult {
  * route and the `samlAcs` mutation. Every refusal is audited (outside the rolled-back transaction)
  * and surfaces as an AppError with a stable code.
  */
+const unknownIssuer = (issuer: string | null): AppError =>
+  new AppError('SAML_UNKNOWN_ISSUER', 'no IdP connection has the entity id of the response issuer', {
+    issuer,
+  });
+
 export function createAcsService(deps: {
   validator: SamlValidator;
   signIn: SignInService;
@@ -58,13 +63,7 @@ export function createAcsService(deps: {
         issuer = incoming.claimedIssuer;
         config = await deps.connections.get(incoming.claimedIssuer);
       }
-      if (!config) {
-        throw new AppError(
-          'SAML_UNKNOWN_ISSUER',
-          'no IdP connection has the entity id of the response issuer',
-          { issuer },
-        );
-      }
+      if (!config) throw unknownIssuer(issuer);
       // Before any signature work: an attacker-chosen target refuses the whole sign-in, audited.
       const redirectTo = deps.redirects.target(req.relayState);
       let requestConsumed = false;
@@ -97,15 +96,7 @@ export function createAcsService(deps: {
                 !(await deps.connections.isCurrent(config))));
           if (!stale) throw e;
           config = await deps.connections.reload(connection.entityId);
-          if (!config) {
-            throw new AppError(
-              'SAML_UNKNOWN_ISSUER',
-              'no IdP connection has the entity id of the response issuer',
-              {
-                issuer,
-              },
-            );
-          }
+          if (!config) throw unknownIssuer(issuer);
           assertion = null;
         }
       }

@@ -51,7 +51,8 @@ const fail = (code: ErrorCode, message: string): never => {
   throw new AppError(code, `SAML response rejected: ${message}`);
 };
 
-const isSignature = (el: Element): boolean => el.namespaceURI === NS.ds && el.localName === 'Signature';
+export const isSignature = (el: Element): boolean =>
+  el.namespaceURI === NS.ds && el.localName === 'Signature';
 
 /** Checks a samlp:Response document and returns its single (plain or encrypted) assertion. */
 export function guardResponse(root: Element, policy: SignaturePolicy): GuardedResponse {

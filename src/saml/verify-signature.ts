@@ -6,14 +6,15 @@
 import type { KeyObject } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { AppError } from '../errors.js';
-import { elementChildren, NS } from './xml.js';
+import { isSignature } from './signature-guard.js';
+import { elementChildren } from './xml.js';
 
 const rejected = (code: 'SAML_SIGNATURE_INVALID' | 'SAML_SIGNATURE_MALFORMED', message: string) =>
   new AppError(code, `SAML response rejected: ${message}`);
 
 /** The element's own enveloped ds:Signature (the guard allows at most one), or null. */
 export const signatureOf = (owner: Element): Element | null =>
-  elementChildren(owner).find((el) => el.namespaceURI === NS.ds && el.localName === 'Signature') ?? null;
+  elementChildren(owner).find(isSignature) ?? null;
 
 /**
  * Verifies one guarded signature on `xml` (the text `signature` was parsed from) against each
