@@ -39,15 +39,16 @@ const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
  * The steps, in order: status and Destination; the structural guard on the untrusted document
  * (wrapping, stripping, algorithms, one signature per signed element referencing that element);
  * for an encrypted assertion, decryption (once) and the same guard on what it decrypts to; then
- * each signature verified by xml-crypto against the connection's pinned public keys only (KeyInfo
- * in the message is never used); then every SAML check, on the canonical bytes the assertion
- * signature covers, never on nodes of the posted document.
+ * each signature verified with xml-crypto's algorithms against the connection's pinned public keys
+ * only (KeyInfo in the message is never used); then every SAML check, on the canonical bytes the
+ * assertion signature covers, never on nodes of the posted document.
  *
  * This is what node-saml's validatePostResponseAsync does with the same xml-crypto, minus its work
  * done twice: it parses the document several times, re-reads certificates from PEM at every
- * response, converts the assertion to objects with xml2js, and decrypts an encrypted assertion
- * again after the guard has. Everything it checks beyond the signatures, jitprov checks itself
- * (and more strictly: see checkAssertion).
+ * response, converts the assertion to objects with xml2js, decrypts an encrypted assertion again
+ * after the guard has, and lets xml-crypto parse it once more and search it by XPath for every
+ * signature (verify-signature.ts verifies the shape IdPs make without that). Everything it checks
+ * beyond the signatures, jitprov checks itself (and more strictly: see checkAssertion).
  */
 export function createSamlValidator(opts: SamlValidatorOptions) {
   // Public keys parsed once per connection trust, not per response.
