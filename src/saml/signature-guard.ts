@@ -36,13 +36,14 @@ const DIGEST_ALGORITHMS = new Set([
 ]);
 const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
 const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
+export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const CANONICALIZATIONS = new Set([
-  'http://www.w3.org/2001/10/xml-exc-c14n#',
+  EXC_C14N,
   'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
   'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
   'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
 ]);
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+export const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 // xml-crypto resolves references through any of these attribute names.
 const ID_ATTRIBUTES = new Set(['ID', 'Id', 'id']);
 const ASSERTION_NAMES = new Set(['Assertion', 'EncryptedAssertion']);

@@ -14,11 +14,8 @@ import { type KeyObject, timingSafeEqual } from 'node:crypto';
 import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 import { findAncestorNsForElement } from 'xml-crypto/lib/utils.js';
 import { AppError } from '../errors.js';
-import { isSignature } from './signature-guard.js';
+import { ENVELOPED, EXC_C14N, isSignature } from './signature-guard.js';
 import { elementChildren, NS, parseStrictXml, textOf } from './xml.js';
-
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 
 const rejected = (code: 'SAML_SIGNATURE_INVALID' | 'SAML_SIGNATURE_MALFORMED', message: string) =>
   new AppError(code, `SAML response rejected: ${message}`);
