@@ -391,6 +391,18 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     rows: [...floorRows, ...signIns.map((s) => s.row), ...contactRows, ...(soakRow ? [soakRow] : [])],
     targets: targetLines(signIns, floorsA.assertion, contacts, soak?.figures ?? null, settings),
     soak: soak?.figures ?? null,
+    stages: [
+      ...measured.map(({ phase, result }) => ({ name: phase.name, result })),
+      ...(soak ? [{ name: 'soak', result: soak.result }] : []),
+    ]
+      .filter(({ result }) => Object.keys(result.stages).length > 0)
+      .map(({ name, result }) => ({
+        phase: name,
+        client: { p50: result.p50, p99: result.p99 },
+        stages: Object.fromEntries(
+          Object.entries(result.stages).map(([stage, s]) => [stage, { p50: s.p50, p99: s.p99 }]),
+        ),
+      })),
     notes,
   };
 }

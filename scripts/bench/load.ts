@@ -17,6 +17,8 @@ export interface LoadResult extends Summary {
   /** True when the phase stopped at its time limit before sending every body. */
   truncated: boolean;
   firstFailure: string | null;
+  /** The server's own stage durations (its Server-Timing header), by stage name; {} without it. */
+  stages: Record<string, Summary>;
 }
 
 export interface LoadOptions {
@@ -32,6 +34,16 @@ export interface LoadOptions {
 const CREATED_TRUE = Buffer.from('"created":true');
 const CREATED_FALSE = Buffer.from('"created":false');
 /** A first sign-in must have provisioned the user, a returning one must not have. */
+/** `validation;dur=1.23, db;dur=4.5` → [['validation', 1.23], ['db', 4.5]] */
+export function serverTiming(header: string | undefined): [string, number][] {
+  if (!header) return [];
+  return header.split(',').flatMap((entry) => {
+    const [name, ...params] = entry.trim().split(';');
+    const dur = params.find((p) => p.startsWith('dur='));
+    return name && dur ? [[name, Number(dur.slice(4))] as [string, number]] : [];
+  });
+}
+
 export const expectCreated =
   (created: boolean) =>
   (payload: Buffer): boolean =>
@@ -49,6 +61,7 @@ export async function runLoad(
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
   const samples: number[] = [];
+  const stageSamples = new Map<string, number[]>();
   let next = 0;
   let ok = 0;
   let failed = 0;
@@ -56,7 +69,7 @@ export async function runLoad(
   const t0 = performance.now();
   const stopAt = t0 + o.timeLimitMs;
 
-  const send = (body: Buffer): Promise<{ status: number; payload: Buffer }> =>
+  const send = (body: Buffer): Promise<{ status: number; payload: Buffer; timing: string | undefined }> =>
     new Promise((resolve, reject) => {
       const req = request(
         {
@@ -70,7 +83,13 @@ export async function runLoad(
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, payload: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              payload: Buffer.concat(chunks),
+              timing: [res.headers['server-timing'] ?? []].flat().join(', ') || undefined,
+            }),
+          );
           res.on('error', reject);
         },
       );
@@ -85,11 +104,16 @@ export async function runLoad(
       if (!body) return;
       const t = performance.now();
       try {
-        const { status, payload } = await send(body);
+        const { status, payload, timing } = await send(body);
         const elapsed = performance.now() - t;
         if (status === 200 && (!o.check || o.check(payload))) {
           ok++;
           samples.push(elapsed);
+          for (const [name, ms] of serverTiming(timing)) {
+            const list = stageSamples.get(name) ?? [];
+            list.push(ms);
+            stageSamples.set(name, list);
+          }
         } else {
           failed++;
           firstFailure ??= `HTTP ${status}: ${payload.toString('utf8').slice(0, 300)}`;
@@ -115,5 +139,6 @@ export async function runLoad(
     elapsedMs,
     truncated: sent < bodies.length,
     firstFailure,
+    stages: Object.fromEntries([...stageSamples].map(([name, ms]) => [name, summarize(ms)])),
   };
 }

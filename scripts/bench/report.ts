@@ -57,6 +57,13 @@ export interface SoakFigures {
   rangeMiB: [number, number];
 }
 
+/** Where a phase's sign-ins spent their time, from the server's Server-Timing (p50 / p99 per stage). */
+export interface StageBreakdown {
+  phase: string;
+  client: { p50: number; p99: number };
+  stages: Record<string, { p50: number; p99: number }>;
+}
+
 export interface Report {
   startedAt: string;
   durationSeconds: number;
@@ -65,6 +72,7 @@ export interface Report {
   rows: Row[];
   targets: TargetLine[];
   soak: SoakFigures | null;
+  stages: StageBreakdown[];
   notes: string[];
 }
 
@@ -158,6 +166,7 @@ export function formatReport(r: Report): string {
   out.push(rule, '', 'Targets (issue 6):');
   const tw = Math.max(...r.targets.map((t) => t.target.length));
   for (const t of r.targets) out.push(`  ${t.target.padEnd(tw)}  ${t.verdict.padEnd(4)}  ${t.figure}`);
+  out.push(...formatStages(r.stages));
   if (r.soak) {
     out.push(
       '',
@@ -170,4 +179,27 @@ export function formatReport(r: Report): string {
 
 export function writeJson(file: string, r: Report): void {
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+}
+
+/**
+ * Server-side stages per sign-in phase: the client's latency, the server's whole ACS, and within it
+ * validation (the worker round trip), transforms (the plugin workers') and the database.
+ */
+function formatStages(stages: StageBreakdown[]): string[] {
+  if (stages.length === 0) return [];
+  const names = ['acs', 'validation', 'transforms', 'db'];
+  const pair = (s: { p50: number; p99: number } | undefined) => (s ? `${cell(s.p50)} / ${cell(s.p99)}` : '-');
+  const lines = [
+    ['phase (p50 / p99 ms)', 'client', ...names],
+    ...stages.map((b) => [b.phase, pair(b.client), ...names.map((n) => pair(b.stages[n]))]),
+  ];
+  const widths = lines[0]?.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length))) ?? [];
+  const render = (l: string[]) =>
+    l.map((v, c) => (c === 0 ? v.padEnd(widths[c] ?? 0) : v.padStart(widths[c] ?? 0))).join('  ');
+  return [
+    '',
+    "Where a sign-in's time goes (server's Server-Timing: acs = the whole ACS, validation = the SAML",
+    'worker round trip, transforms = the plugin workers, db = the provisioning transaction):',
+    ...lines.map(render),
+  ];
 }

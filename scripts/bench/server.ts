@@ -77,6 +77,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       PUBLIC_URL: o.publicUrl,
       DATA_DIR: o.dataDir,
       LOG_LEVEL: 'warn',
+      // Each ACS answer says how long validation, transforms and the database took.
+      SERVER_TIMING: 'true',
     },
     stdio: ['ignore', log, log],
   });

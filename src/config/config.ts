@@ -58,6 +58,8 @@ const EnvSchema = z.object({
   SAML_SP_SIGNING_CERT: z.string().min(1).optional(),
   SAML_SP_DECRYPTION_KEY: z.string().min(1).optional(),
   SAML_SP_DECRYPTION_CERT: z.string().min(1).optional(),
+  // Off by default: stage durations are for the operator's own measurements, not for every IdP.
+  SERVER_TIMING: z.enum(['true', 'false']).default('false'),
 });
 
 /** A private key and the certificate that publishes its public half. */
@@ -91,6 +93,8 @@ export interface Config {
   readonly spSigningKey: PemKeyPair | null;
   /** Decrypts EncryptedAssertions; null = generated into DATA_DIR. */
   readonly spDecryptionKey: PemKeyPair | null;
+  /** ACS answers carry a Server-Timing header with the sign-in's stages. */
+  readonly serverTiming: boolean;
 }
 
 export class ConfigError extends Error {
@@ -144,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     samlAuthnRequestTtlSeconds: e.SAML_AUTHN_REQUEST_TTL_SECONDS,
     spSigningKey,
     spDecryptionKey,
+    serverTiming: e.SERVER_TIMING === 'true',
   });
 }
 

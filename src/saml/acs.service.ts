@@ -24,6 +24,7 @@ export interface AcsResult extends SignInResult {
   username: string;
   /** Where the browser goes next: the RelayState, checked against the allowed origins. */
   redirectTo: string | null;
+  timings: SignInResult['timings'] & { validationMs: number };
 }
 
 /**
@@ -76,9 +77,11 @@ export function createAcsService(deps: {
             throw new AppError('CONNECTION_DISABLED', `IdP connection "${connection.name}" is disabled`, {});
           }
           // `incoming` is only left unparsed when the validator takes encoded responses itself.
+          const validating = performance.now();
           assertion = incoming
             ? await deps.validator.validate(connection, incoming)
             : await deps.validator.validateEncoded!(connection, String(req.samlResponse));
+          const validationMs = performance.now() - validating;
           // An AuthnRequest is consumed once; without one, the connection's IdP-initiated setting
           // is what is checked, so that check runs again on a fresh configuration.
           if (!requestConsumed || assertion.inResponseTo === null) {
@@ -86,7 +89,13 @@ export function createAcsService(deps: {
             requestConsumed = true;
           }
           const result = await deps.signIn.signIn(connection, rules, assertion, req.via);
-          return { ...result, connectionId: connection.id, username: assertion.nameId, redirectTo };
+          return {
+            ...result,
+            connectionId: connection.id,
+            username: assertion.nameId,
+            redirectTo,
+            timings: { ...result.timings, validationMs },
+          };
         } catch (e) {
           const stale =
             !fresh &&

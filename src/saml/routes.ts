@@ -12,10 +12,10 @@ import { buildSpMetadata } from './sp-metadata.js';
 /** The browser's session cookie, set by the HTML ACS answer (JSON callers take the token instead). */
 export const SESSION_COOKIE = 'jitprov_session';
 
-const json = (status: number, body: unknown): Response =>
+const json = (status: number, body: unknown, extra: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
+    headers: { 'content-type': 'application/json; charset=utf-8', ...extra },
   });
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -67,7 +67,23 @@ export function createSamlRoutes(deps: {
   // The form also carries RelayState and field names; leave room beyond the response itself.
   const maxBody = Math.ceil((config.samlMaxResponseBytes * 4) / 3) * 3 + 16 * 1024;
 
+  /** Server-Timing (when enabled): each stage's wall time, waiting for a worker or the database included. */
+  function timingHeaders(result: AcsResult, started: number): Record<string, string> {
+    if (!config.serverTiming) return {};
+    const t = result.timings;
+    const dur = (ms: number) => ms.toFixed(2);
+    return {
+      'server-timing': [
+        `validation;dur=${dur(t.validationMs)}`,
+        `transforms;dur=${dur(t.transformsMs)}`,
+        `db;dur=${dur(t.databaseMs)}`,
+        `acs;dur=${dur(performance.now() - started)}`,
+      ].join(', '),
+    };
+  }
+
   async function acs(request: Request): Promise<Response> {
+    const started = performance.now();
     const wantsJson = (request.headers.get('accept') ?? '').includes('application/json');
     const type = request.headers.get('content-type') ?? '';
     try {
@@ -95,7 +111,8 @@ export function createSamlRoutes(deps: {
         sessionToken: result.sessionToken,
         sessionExpiresAt: result.sessionExpiresAt.toISOString(),
       };
-      if (wantsJson) return json(200, { ...payload, redirectTo: result.redirectTo });
+      const timing = timingHeaders(result, started);
+      if (wantsJson) return json(200, { ...payload, redirectTo: result.redirectTo }, timing);
       if (result.redirectTo) {
         // 303: the browser follows with a GET, never re-posting the SAMLResponse.
         return new Response(null, {
@@ -104,6 +121,7 @@ export function createSamlRoutes(deps: {
             location: result.redirectTo,
             'set-cookie': sessionCookie(result),
             'cache-control': 'no-store',
+            ...timing,
           },
         });
       }
@@ -111,7 +129,7 @@ export function createSamlRoutes(deps: {
         200,
         'Signed in',
         `<p>Signed in as <strong>${escapeHtml(result.username)}</strong>${result.created ? ' (account created)' : ''}.</p>`,
-        { 'set-cookie': sessionCookie(result) },
+        { 'set-cookie': sessionCookie(result), ...timing },
       );
     } catch (e) {
       return refusal(asAppError(e), wantsJson);
