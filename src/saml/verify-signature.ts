@@ -93,9 +93,16 @@ export function isEnvelopedExcC14n(signature: Element): boolean {
   return isFastShape(shapeOf(signedInfo), owner as Element);
 }
 
-/** Exclusive C14N of `node` as xml-crypto applies it: on a copy, with the ancestors' namespaces at hand. */
-function excC14n(node: Element, copy: Element, inclusiveNamespacesPrefixList: string[] | undefined): string {
-  return new ExclusiveCanonicalization().process(copy, {
+/**
+ * Exclusive C14N as xml-crypto applies it: of `target` (`node` itself or a copy of it), with the
+ * namespaces `node`'s ancestors declare at hand for the InclusiveNamespaces PrefixList.
+ */
+function excC14n(
+  node: Element,
+  target: Element,
+  inclusiveNamespacesPrefixList: string[] | undefined,
+): string {
+  return new ExclusiveCanonicalization().process(target, {
     inclusiveNamespacesPrefixList,
     ancestorNamespaces: findAncestorNsForElement(node),
     defaultNsForPrefix: SignedXml.defaultNsForPrefix,
