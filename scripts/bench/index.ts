@@ -25,7 +25,7 @@ import { buildEntraMetadata, generateIdpKeyPair } from '../../src/demo-idp/index
 import { addMappings, adminApi, createConnection, createLicense } from './admin.js';
 import { contactsPage } from './contacts.js';
 import { createBenchDatabase, migrate } from './database.js';
-import { type FloorAResult, validationFloors } from './floor-a.js';
+import { validationFloors } from './floor-a.js';
 import { floorB } from './floor-b.js';
 import { expectCreated, type LoadResult, type LoadTarget, runLoad } from './load.js';
 import { buildPlan, issuerOf, type Phase, signPlan } from './plan.js';
@@ -315,14 +315,13 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   // The validator's figure comes from the same measurement as the floor it is compared with.
   const fastest = (mode: Phase['mode']): Measured =>
     samples[mode].reduce((a, b) => (b.floor.perSecond > a.floor.perSecond ? b : a));
-  const faster = (mode: Phase['mode'], which: 'floor' | 'jitprov'): FloorAResult => fastest(mode)[which];
   const floorsA = {
-    assertion: faster('assertion', 'floor'),
-    'response-and-assertion': faster('response-and-assertion', 'floor'),
+    assertion: fastest('assertion').floor,
+    'response-and-assertion': fastest('response-and-assertion').floor,
   };
   const validators = {
-    assertion: faster('assertion', 'jitprov'),
-    'response-and-assertion': faster('response-and-assertion', 'jitprov'),
+    assertion: fastest('assertion').jitprov,
+    'response-and-assertion': fastest('response-and-assertion').jitprov,
   };
   const floors = { a: floorsA, b: fb };
   const signIns = measured.map(({ phase, result }) => ({

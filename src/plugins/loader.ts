@@ -84,7 +84,6 @@ export async function loadPlugins(
     const plugins = await loadDefinitions(dir);
     const evaluator = createEvaluator(plugins, limits);
     return createRegistry(plugins, {
-      run: (plugin, params, input) => evaluator.evaluate(plugin, params, input),
       runMany: async (items) => {
         const outcomes = [];
         for (const i of items) outcomes.push(await evaluator.evaluate(i.plugin, i.params, i.input));

@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { PluginLoadError } from './errors.js';
 import type { EvalOutcome } from './evaluator.js';
-import type { TransformInput } from './kit.js';
 import type { EvalItem, EvalRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
 export interface RunnerStats {
@@ -15,8 +14,7 @@ export interface RunnerStats {
 }
 
 export interface Runner {
-  run(plugin: string, params: unknown, input: TransformInput): Promise<EvalOutcome>;
-  /** Several evaluations as one job: one message each way, one outcome per item, in order. */
+  /** Evaluations as one job: one message each way, one outcome per item, in order. */
   runMany(items: EvalItem[]): Promise<EvalOutcome[]>;
   stats(): RunnerStats;
   close(): Promise<void>;
@@ -95,11 +93,6 @@ export class WorkerPool implements Runner {
   /** From now on, workers must load exactly these plugins (what the main thread checked). */
   expect(keys: string[]): void {
     this.options.init = { ...this.options.init, expected: keys };
-  }
-
-  async run(plugin: string, params: unknown, input: TransformInput): Promise<EvalOutcome> {
-    const [outcome] = await this.runMany([{ plugin, params, input }]);
-    return outcome as EvalOutcome;
   }
 
   runMany(items: EvalItem[]): Promise<EvalOutcome[]> {

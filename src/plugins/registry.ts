@@ -86,6 +86,21 @@ export function createRegistry(plugins: readonly LoadedPlugin[], runner: Runner)
     ]),
   );
 
+  async function evaluateMany(items: readonly TransformCall[]): Promise<TransformResult[]> {
+    const known = items.filter((i) => byName.has(i.name));
+    const outcomes = await runner.runMany(
+      known.map((i) => ({ plugin: i.name, params: i.params, input: i.input })),
+    );
+    let next = 0;
+    return items.map((i): TransformResult => {
+      if (!byName.has(i.name)) return { ok: false, error: notLoaded(i.name) };
+      const outcome = outcomes[next++] as (typeof outcomes)[number];
+      return outcome.ok
+        ? { ok: true, value: outcome.value }
+        : { ok: false, error: new TransformError(outcome.code, outcome.message, i.name, outcome.reason) };
+    });
+  }
+
   return {
     list: () => [...infos.values()],
     get: (name) => infos.get(name),
@@ -110,26 +125,12 @@ export function createRegistry(plugins: readonly LoadedPlugin[], runner: Runner)
     },
 
     async evaluate(name, params, input) {
-      if (!byName.has(name)) throw notLoaded(name);
-      const outcome = await runner.run(name, params, input);
-      if (outcome.ok) return outcome.value;
-      throw new TransformError(outcome.code, outcome.message, name, outcome.reason);
+      const [result] = await evaluateMany([{ name, params, input }]);
+      if (result?.ok) return result.value;
+      throw (result as { error: TransformError }).error;
     },
 
-    async evaluateMany(items) {
-      const known = items.filter((i) => byName.has(i.name));
-      const outcomes = await runner.runMany(
-        known.map((i) => ({ plugin: i.name, params: i.params, input: i.input })),
-      );
-      let next = 0;
-      return items.map((i): TransformResult => {
-        if (!byName.has(i.name)) return { ok: false, error: notLoaded(i.name) };
-        const outcome = outcomes[next++] as (typeof outcomes)[number];
-        return outcome.ok
-          ? { ok: true, value: outcome.value }
-          : { ok: false, error: new TransformError(outcome.code, outcome.message, i.name, outcome.reason) };
-      });
-    },
+    evaluateMany,
 
     stats: () => runner.stats(),
     close: () => runner.close(),

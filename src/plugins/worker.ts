@@ -1,7 +1,8 @@
 /**
  * Worker-thread entry: loads the plugins itself (same checks as the main thread), then evaluates
- * one request (one or several evaluations, in order) at a time. The main thread terminates this thread when a request overruns its hard
- * deadline, which is what stops runaways JSONata's own timeout cannot see.
+ * one request (one or several evaluations, in order) at a time. The main thread terminates this
+ * thread when a request overruns its hard deadline, which is what stops runaways JSONata's own
+ * timeout cannot see.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadDefinitions } from './discover.js';

@@ -27,16 +27,16 @@ export interface AcsResult extends SignInResult {
   timings: SignInResult['timings'] & { validationMs: number };
 }
 
-/**
- * The one road from a SAMLResponse to a provisioned, signed-in user, shared by the HTTP-POST ACS
- * route and the `samlAcs` mutation. Every refusal is audited (outside the rolled-back transaction)
- * and surfaces as an AppError with a stable code.
- */
 const unknownIssuer = (issuer: string | null): AppError =>
   new AppError('SAML_UNKNOWN_ISSUER', 'no IdP connection has the entity id of the response issuer', {
     issuer,
   });
 
+/**
+ * The one road from a SAMLResponse to a provisioned, signed-in user, shared by the HTTP-POST ACS
+ * route and the `samlAcs` mutation. Every refusal is audited (outside the rolled-back transaction)
+ * and surfaces as an AppError with a stable code.
+ */
 export function createAcsService(deps: {
   validator: SamlValidator;
   signIn: SignInService;

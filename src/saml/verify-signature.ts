@@ -133,8 +133,8 @@ function withoutSignature(owner: Element, signature: Element, prefixList: string
 
 /**
  * The fast path: SignedInfo canonicalized and read back from its canonical bytes (what the
- * SignatureValue signs), the parent copied without this signature (the enveloped-signature
- * transform) and canonicalized, its digest compared, then the SignatureValue checked per key.
+ * SignatureValue signs), the parent canonicalized without this signature (the enveloped-signature
+ * transform), its digest compared, then the SignatureValue checked per key.
  */
 function verifyEnveloped(signature: Element, keys: readonly KeyObject[]): string {
   const owner = signature.parentNode as Element;
