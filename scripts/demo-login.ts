@@ -17,7 +17,7 @@ import {
   encodeSamlResponse,
   generateIdpKeyPair,
   type IdpKeyPair,
-} from '../src/demo-idp/index.js';
+} from './demo-idp/index.js';
 
 // All zeros plus "de30": obviously not a real tenant, so it never collides with one.
 const DEMO_TENANT = '00000000-0000-4000-8000-00000000de30';

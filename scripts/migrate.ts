@@ -1,6 +1,6 @@
 /** Applies pending migrations to DATABASE_URL (or the embedded database) and exits. */
 import { loadConfig } from '../src/config/config.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase } from '../src/orm.js';
 
 const config = loadConfig();
 const db = await openDatabase(config, (msg) => process.stdout.write(`${msg}\n`));

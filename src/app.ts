@@ -6,7 +6,6 @@ import { createAuthenticator } from './auth/authenticate.js';
 import type { Config } from './config/config.js';
 import type { Context } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
-import { schema } from './graphql/schema.js';
 import { securityPlugins } from './graphql/security.js';
 import { readCapped } from './http/body.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
@@ -20,6 +19,7 @@ import { createSpInitiatedService } from './saml/sp-initiated.js';
 import { createSpKeyStore } from './saml/sp-keys.js';
 import { createValidationPool } from './saml/validation-pool.js';
 import { createSamlValidator } from './saml/validator.js';
+import { schema } from './schema.js';
 
 export interface AppDeps {
   config: Config;

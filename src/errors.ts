@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { isConnectionFailure } from './db/errors.js';
+
 /**
  * The one error catalog. Every expected failure carries a stable `code` (the API contract; clients
  * match on it, never on the message) and a safe `message` that names the cause. Translated at one
@@ -126,3 +129,30 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** Maps an unexpected error to the catalog: connection failures are typed, the rest is INTERNAL. */
+export function asAppError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  if (isConnectionFailure(e)) {
+    return new AppError(
+      'DATABASE_UNAVAILABLE',
+      'the database is unavailable; try again shortly',
+      {},
+      { cause: e },
+    );
+  }
+  return new AppError('INTERNAL', 'internal error', {}, { cause: e });
+}
+
+/** Parses an input with a zod guard; the first issue becomes a VALIDATION_FAILED naming its path. */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  root: string[] = ['input'],
+): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = [...root, ...(issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  throw new AppError('VALIDATION_FAILED', `${path.join('.')}: ${issue?.message ?? 'invalid'}`, { path });
+}

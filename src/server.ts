@@ -5,8 +5,8 @@ import path from 'node:path';
 import { createServerAdapter } from '@whatwg-node/server';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
-import { openDatabase } from './db/database.js';
 import { createLogger } from './http/logger.js';
+import { openDatabase } from './orm.js';
 import { DEFAULT_PLUGIN_DIR, loadPlugins } from './plugins/loader.js';
 
 /** Outside production an admin token is generated once and kept in DATA_DIR, for the demo tool. */

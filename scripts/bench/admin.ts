@@ -7,7 +7,7 @@ import {
   isNonNullType,
   isObjectType,
 } from 'graphql';
-import { EntraClaims } from '../../src/demo-idp/index.js';
+import { EntraClaims } from '../demo-idp/index.js';
 import { COUNTRY_CLAIM, DEPARTMENT_CODES } from './people.js';
 
 export interface AdminApi {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { EntraClaims } from '../../src/demo-idp/index.js';
+import { EntraClaims } from '../demo-idp/index.js';
 import { connect } from './database.js';
 import { COUNTRY_CLAIM, DEPARTMENT_CODES, type Person, person } from './people.js';
 import { type Summary, summarize } from './stats.js';

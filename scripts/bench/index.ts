@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildEntraMetadata, generateIdpKeyPair } from '../../src/demo-idp/index.js';
+import { buildEntraMetadata, generateIdpKeyPair } from '../demo-idp/index.js';
 import { addMappings, adminApi, createConnection, createLicense } from './admin.js';
 import { contactsPage } from './contacts.js';
 import { createBenchDatabase, migrate } from './database.js';

@@ -1,4 +1,4 @@
-import { EntraAuthnMethods, EntraClaims } from '../../src/demo-idp/index.js';
+import { EntraAuthnMethods, EntraClaims } from '../demo-idp/index.js';
 
 /** One person as the IdP describes them: the NameID and the Entra-shaped claims of their response. */
 export interface Person {

@@ -1,4 +1,4 @@
-import type { IdpKeyPair } from '../../src/demo-idp/index.js';
+import type { IdpKeyPair } from '../demo-idp/index.js';
 import { type Person, person } from './people.js';
 import { formBody, type SignJob, type SignMode, signAll } from './signing.js';
 import { progress } from './stats.js';

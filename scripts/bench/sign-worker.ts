@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { buildSignedResponse, encodeSamlResponse } from '../../src/demo-idp/index.js';
+import { buildSignedResponse, encodeSamlResponse } from '../demo-idp/index.js';
 import type { SignBatch, SignedBatch } from './signing.js';
 
 // Signing costs several ms of XML work per response: it runs in worker threads, before any timing.

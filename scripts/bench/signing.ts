@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { IdpKeyPair } from '../../src/demo-idp/index.js';
+import type { IdpKeyPair } from '../demo-idp/index.js';
 import type { Person } from './people.js';
 
 export type SignMode = 'assertion' | 'response-and-assertion';

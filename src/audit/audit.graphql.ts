@@ -1,8 +1,8 @@
 import { builder } from '../graphql/builder.js';
 import { type CountedConnection, connectionOf } from '../graphql/connection.js';
 import { ErrorCodeEnum } from '../graphql/errors.graphql.js';
-import { decodeId } from '../graphql/zod.js';
-import { JsonScalar } from '../mapping/mapping.graphql.js';
+import { decodeId } from '../graphql/ids.js';
+import { JsonScalar } from '../graphql/scalars.js';
 import { AdminAuditEvent } from './admin-audit.entity.js';
 import { ProvisioningEvent, ProvisioningOutcome } from './provisioning-event.entity.js';
 

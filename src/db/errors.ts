@@ -1,5 +1,3 @@
-import { AppError } from '../errors.js';
-
 /** SQLSTATE of a driver error, whether raw pg or wrapped by MikroORM. */
 export function sqlStateOf(e: unknown): string | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
@@ -42,16 +40,9 @@ export function isConnectionFailure(e: unknown): boolean {
   return o.cause ? isConnectionFailure(o.cause) : false;
 }
 
-/** Maps an unexpected error to the catalog: connection failures are typed, the rest is INTERNAL. */
-export function asAppError(e: unknown): AppError {
-  if (e instanceof AppError) return e;
-  if (isConnectionFailure(e)) {
-    return new AppError(
-      'DATABASE_UNAVAILABLE',
-      'the database is unavailable; try again shortly',
-      {},
-      { cause: e },
-    );
-  }
-  return new AppError('INTERNAL', 'internal error', {}, { cause: e });
-}
+/** A unique-constraint violation from PostgreSQL. */
+export const isUniqueViolation = (e: unknown): boolean =>
+  typeof e === 'object' &&
+  e !== null &&
+  ((e as { code?: unknown }).code === '23505' ||
+    (e as { name?: unknown }).name === 'UniqueConstraintViolationException');

@@ -24,15 +24,5 @@ export const builder = new SchemaBuilder<{
   relay: { clientMutationId: 'omit', cursorType: 'String' },
 });
 
-builder.scalarType('DateTime', {
-  description: 'An instant, as an ISO 8601 string in UTC',
-  serialize: (d) => d.toISOString(),
-  parseValue: (v) => {
-    const d = new Date(String(v));
-    if (Number.isNaN(d.getTime())) throw new TypeError('DateTime must be an ISO 8601 string');
-    return d;
-  },
-});
-
 builder.queryType({});
 builder.mutationType({});

@@ -2,7 +2,7 @@ import { adminChange } from '../audit/admin-audit.js';
 import { builder } from '../graphql/builder.js';
 import { type CountedConnection, connectionOf } from '../graphql/connection.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
-import { decodeId } from '../graphql/zod.js';
+import { decodeId } from '../graphql/ids.js';
 import { License } from './license.entity.js';
 import { createLicense, grantLicense, revokeLicense, updateLicense } from './license.service.js';
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
-import { isUniqueViolation, parseInput } from '../graphql/zod.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { AppError, parseInput } from '../errors.js';
 import { License } from './license.entity.js';
 
 export const CreateLicenseInput = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import type { ContactField } from './contact-fields.js';
+import type { ContactField } from '../users/contact-fields.js';
 
 export type ContactValue = string | string[] | null;
 

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
+import { type ContactField, findContactField } from '../users/contact-fields.js';
 import { type ContactValue, coerceToField } from './coerce.js';
-import { type ContactField, findContactField } from './contact-fields.js';
 import type { MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
 import { fromPluginError, type TransformPlugins } from './transform.js';
 

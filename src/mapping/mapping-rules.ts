@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { AppError } from '../errors.js';
-import { parseInput } from '../graphql/zod.js';
+import { AppError, parseInput } from '../errors.js';
+import {
+  type ContactField,
+  findContactField,
+  KNOWN_MULTI_VALUED_ATTRIBUTES,
+} from '../users/contact-fields.js';
 import { coerceToField } from './coerce.js';
-import { type ContactField, findContactField, KNOWN_MULTI_VALUED_ATTRIBUTES } from './contact-fields.js';
 import { MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
 import { fromPluginError, type TransformPlugins } from './transform.js';
 

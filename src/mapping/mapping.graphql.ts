@@ -1,8 +1,9 @@
 import { adminChange, snapshot } from '../audit/admin-audit.js';
 import { builder } from '../graphql/builder.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
-import { decodeId } from '../graphql/zod.js';
-import { CONTACT_FIELDS, type ContactField } from './contact-fields.js';
+import { decodeId } from '../graphql/ids.js';
+import { JsonScalar } from '../graphql/scalars.js';
+import { CONTACT_FIELDS, type ContactField } from '../users/contact-fields.js';
 import { AttributeMapping, MappingKind } from './mapping.entity.js';
 import {
   addMapping,
@@ -33,12 +34,6 @@ const WritePolicyEnum = builder.enumType('WritePolicy', {
     ALWAYS: { description: 'At every sign-in, when the value changed' },
     IF_EMPTY: { description: 'Only while the column is empty' },
   },
-});
-
-export const JsonScalar = builder.scalarType('JSON', {
-  description: 'Any JSON value',
-  serialize: (v) => v,
-  parseValue: (v) => v,
 });
 
 export const ContactFieldRef = builder.objectRef<ContactField>('ContactField').implement({

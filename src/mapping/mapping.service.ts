@@ -1,9 +1,9 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
-import { isUniqueViolation, parseInput } from '../graphql/zod.js';
-import { IdpConnection } from '../saml/connection.entity.js';
+import { IdpConnection } from '../connections/connection.entity.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { AppError, parseInput } from '../errors.js';
 import { AttributeMapping } from './mapping.entity.js';
 import { type CheckedMapping, checkMapping } from './mapping-rules.js';
 import type { TransformPlugins } from './transform.js';

@@ -1,8 +1,9 @@
 import type { AppError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { ErrorCodeEnum, InputError, typedErrors } from '../graphql/errors.graphql.js';
-import { decodeId } from '../graphql/zod.js';
-import { definition, JsonScalar, MappingDefinitionInput } from './mapping.graphql.js';
+import { decodeId } from '../graphql/ids.js';
+import { JsonScalar } from '../graphql/scalars.js';
+import { definition, MappingDefinitionInput } from './mapping.graphql.js';
 import { type Preview, type PreviewRow, previewMappings } from './preview.js';
 
 const FieldErrorRef = builder.objectRef<AppError>('FieldError').implement({

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { IdpConnection } from '../connections/connection.entity.js';
 import { AppError } from '../errors.js';
-import { IdpConnection } from '../saml/connection.entity.js';
 import { readIncomingResponse } from '../saml/incoming.js';
 import { childElements, firstChild, NS, parseStrictXml, textOf } from '../saml/xml.js';
 import { evaluateMappings, type MappingRule } from './engine.js';

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FieldChange } from '../audit/provisioning-event.entity.js';
 import { newSessionToken } from '../auth/tokens.js';
-import { asAppError, isRetryable, sqlStateOf } from '../db/errors.js';
+import { isRetryable, sqlStateOf } from '../db/errors.js';
 import { type RawClient, withRawClient } from '../db/raw.js';
-import { AppError } from '../errors.js';
+import { AppError, asAppError } from '../errors.js';
 import { applyMappings, type MappedValue, type MappingRule } from '../mapping/engine.js';
 import type { TransformPlugins } from '../mapping/transform.js';
 import { planContactWrite } from '../mapping/write-plan.js';

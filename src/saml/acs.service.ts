@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { asAppError } from '../db/errors.js';
-import { AppError } from '../errors.js';
+import { AppError, asAppError } from '../errors.js';
 import {
   type SignInResult,
   type SignInService,

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { IdpConnection } from '../connections/connection.entity.js';
 import { AttributeMapping } from '../mapping/mapping.entity.js';
-import { IdpConnection } from './connection.entity.js';
 
 /** A connection and its attribute mappings, as read at one configuration version. */
 export interface ConnectionConfig {

@@ -1,8 +1,8 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { asAppError } from '../db/errors.js';
 import type { AppError } from '../errors.js';
+import { asAppError } from '../errors.js';
 import { readCapped } from '../http/body.js';
 import type { AcsResult, AcsService } from './acs.service.js';
 import type { SpInitiatedService } from './sp-initiated.js';

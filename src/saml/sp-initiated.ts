@@ -2,8 +2,8 @@ import { randomBytes, sign } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { SAML } from '@node-saml/node-saml';
 import type { Config } from '../config/config.js';
+import { IdpConnection } from '../connections/connection.entity.js';
 import { AppError } from '../errors.js';
-import { IdpConnection } from './connection.entity.js';
 import type { RedirectPolicy } from './relay-state.js';
 import type { SpKeyStore } from './sp-keys.js';
 

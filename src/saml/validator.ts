@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { IdpConnection } from '../connections/connection.entity.js';
 import { AppError } from '../errors.js';
 import {
   type AssertionExpectations,
@@ -6,7 +7,6 @@ import {
   readVerifiedAssertion,
   type ValidatedAssertion,
 } from './assertion.js';
-import type { IdpConnection } from './connection.entity.js';
 import { inspectEncryptedAssertion } from './encrypted.js';
 import type { IncomingResponse } from './incoming.js';
 import { guardResponse } from './signature-guard.js';

@@ -1,7 +1,7 @@
 import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
 import { type CountedConnection, connectionOf, containsPattern } from '../graphql/connection.js';
-import { decodeId } from '../graphql/zod.js';
+import { decodeId } from '../graphql/ids.js';
 import { Contact, User } from './user.entity.js';
 import { ContactRef, UserRef, UserStatusEnum } from './user.graphql.js';
 

@@ -2,7 +2,7 @@ import { adminChange } from '../audit/admin-audit.js';
 import { AppError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
-import { decodeId } from '../graphql/zod.js';
+import { decodeId } from '../graphql/ids.js';
 import { User } from './user.entity.js';
 import { UserRef } from './user.graphql.js';
 

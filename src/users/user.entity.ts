@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { IdpConnection } from '../connections/connection.entity.js';
 import { createdAtProperty, updatedAtProperty } from '../db/timestamps.js';
-import { IdpConnection } from '../saml/connection.entity.js';
 
 export const UserStatus = ['ACTIVE', 'BLOCKED'] as const;
 export type UserStatus = (typeof UserStatus)[number];

@@ -2,7 +2,7 @@ import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
 import { License } from '../licenses/license.entity.js';
 import { LicenseRef } from '../licenses/license.graphql.js';
-import { CONTACT_FIELDS } from '../mapping/contact-fields.js';
+import { CONTACT_FIELDS } from './contact-fields.js';
 import { Contact, User } from './user.entity.js';
 
 export const UserStatusEnum = builder.enumType('UserStatus', { values: ['ACTIVE', 'BLOCKED'] as const });

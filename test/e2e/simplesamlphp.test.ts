@@ -17,7 +17,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import pg from 'pg';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdpKeyPair } from '../../src/demo-idp/index.js';
+import { generateIdpKeyPair } from '../../scripts/demo-idp/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');

@@ -9,7 +9,7 @@ import {
   type IdpKeyPair,
   type SignedResponseOptions,
   signResponseXml,
-} from '../../src/demo-idp/index.js';
+} from '../../scripts/demo-idp/index.js';
 import { PUBLIC_URL } from './test-app.js';
 
 export { EntraClaims };

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { openOrm } from '../../src/db/orm.js';
+import { openOrm } from '../../src/orm.js';
 import { DEFAULT_PLUGIN_DIR, loadPlugins, type PluginRegistry } from '../../src/plugins/loader.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';

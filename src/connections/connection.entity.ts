@@ -1,0 +1,52 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty, updatedAtProperty } from '../db/timestamps.js';
+
+/** A signing certificate pinned from the IdP's metadata. */
+export interface PinnedCertificate {
+  pem: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprintSha256: string;
+}
+
+/** One IdP trust. Created from the IdP's federation metadata XML. */
+export const IdpConnection = defineEntity({
+  name: 'IdpConnection',
+  tableName: 'idp_connection',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    name: p.string().length(200).unique(),
+    entityId: p.string().length(1024).unique(),
+    ssoRedirectUrl: p.string().length(2048).nullable(),
+    ssoPostUrl: p.string().length(2048).nullable(),
+    certificates: p.json<PinnedCertificate[]>(),
+    enabled: p.boolean().default(true),
+    jitEnabled: p.boolean().default(true),
+    refreshOnLogin: p.boolean().default(false),
+    idpInitiatedAllowed: p.boolean().default(true),
+    wantResponseSigned: p.boolean().default(false),
+    clockSkewSeconds: p.integer().default(60),
+    /** The NameID Format responses must carry; null = any but transient. Also asked for in AuthnRequests. */
+    nameIdFormat: p.string().length(512).nullable(),
+    /** Sign SP-initiated AuthnRequests with the SP key. */
+    signAuthnRequests: p.boolean().default(false),
+    /** Accept rsa-sha1 signatures and sha1 digests (legacy IdPs only). */
+    allowSha1: p.boolean().default(false),
+    /** The attribute carrying the person's groups (Entra's groups claim by default). */
+    groupsAttribute: p
+      .string()
+      .length(1024)
+      .default('http://schemas.microsoft.com/ws/2008/06/identity/claims/groups'),
+    /** Group values that make a user an admin of jitprov; re-evaluated at every sign-in. */
+    adminGroups: p.json<string[]>().defaultRaw(`'[]'`),
+    /**
+     * Bumped by the database on every change to the connection or its attribute mappings (see the
+     * config_version migration); sign-ins check it against the configuration they cached.
+     */
+    configVersion: p.integer().default(1),
+    createdAt: createdAtProperty(),
+    updatedAt: updatedAtProperty(),
+  },
+});
+export type IdpConnection = InferEntity<typeof IdpConnection>;

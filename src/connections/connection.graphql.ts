@@ -1,0 +1,169 @@
+import { adminChange, snapshot } from '../audit/admin-audit.js';
+import { builder } from '../graphql/builder.js';
+import { InputError, typedErrors } from '../graphql/errors.graphql.js';
+import { decodeId } from '../graphql/ids.js';
+import { AttributeMapping } from '../mapping/mapping.entity.js';
+import { AttributeMappingRef } from '../mapping/mapping.graphql.js';
+import { IdpConnection, type PinnedCertificate } from './connection.entity.js';
+import { createConnection, updateConnection } from './connection.service.js';
+
+const CertificateRef = builder.objectRef<PinnedCertificate>('SigningCertificate').implement({
+  description: 'An IdP signing certificate pinned from its metadata (several during a rollover).',
+  fields: (t) => ({
+    subject: t.exposeString('subject'),
+    fingerprintSha256: t.exposeString('fingerprintSha256'),
+    notBefore: t.field({ type: 'DateTime', resolve: (c) => new Date(c.notBefore) }),
+    notAfter: t.field({ type: 'DateTime', resolve: (c) => new Date(c.notAfter) }),
+  }),
+});
+
+export const IdpConnectionRef = builder.node(builder.objectRef<IdpConnection>('IdpConnection'), {
+  description: 'One IdP trust, created from the IdP federation metadata.',
+  authScopes: { admin: true },
+  id: { resolve: (c) => c.id },
+  loadOne: (id, ctx) => ctx.em.findOne(IdpConnection, { id }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    entityId: t.exposeString('entityId', {
+      description: 'The IdP entity id; responses must carry it as Issuer',
+    }),
+    ssoRedirectUrl: t.exposeString('ssoRedirectUrl', { nullable: true }),
+    ssoPostUrl: t.exposeString('ssoPostUrl', { nullable: true }),
+    certificates: t.field({ type: [CertificateRef], resolve: (c) => c.certificates }),
+    enabled: t.exposeBoolean('enabled'),
+    jitEnabled: t.exposeBoolean('jitEnabled'),
+    refreshOnLogin: t.exposeBoolean('refreshOnLogin'),
+    idpInitiatedAllowed: t.exposeBoolean('idpInitiatedAllowed'),
+    wantResponseSigned: t.exposeBoolean('wantResponseSigned'),
+    clockSkewSeconds: t.exposeInt('clockSkewSeconds'),
+    nameIdFormat: t.exposeString('nameIdFormat', {
+      nullable: true,
+      description:
+        'The NameID Format responses must carry (and AuthnRequests ask for); null = any but transient',
+    }),
+    signAuthnRequests: t.exposeBoolean('signAuthnRequests', {
+      description: 'SP-initiated AuthnRequests are signed with the SP signing key',
+    }),
+    allowSha1: t.exposeBoolean('allowSha1', {
+      description: 'RSA-SHA1 signatures and SHA-1 digests are accepted (legacy IdPs only)',
+    }),
+    groupsAttribute: t.exposeString('groupsAttribute', {
+      description: 'The attribute carrying group values',
+    }),
+    adminGroups: t.exposeStringList('adminGroups', {
+      description: 'Group values that give a user the admin role (checked at every sign-in)',
+    }),
+    loginUrl: t.string({
+      description: 'Where to send a browser for an SP-initiated sign-in through this connection',
+      resolve: (c, _args, ctx) => `${ctx.config.publicUrl}/saml/login?connection=${c.id}`,
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    mappings: t.field({
+      type: [AttributeMappingRef],
+      resolve: (c, _args, ctx) =>
+        ctx.em.find(AttributeMapping, { connection: c.id }, { orderBy: { position: 'asc' } }),
+    }),
+  }),
+});
+
+builder.queryField('connections', (t) =>
+  t.field({
+    type: [IdpConnectionRef],
+    nullable: true,
+    authScopes: { admin: true },
+    resolve: (_root, _args, ctx) => ctx.em.find(IdpConnection, {}, { orderBy: { name: 'asc' } }),
+  }),
+);
+
+const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    metadataXml: t.string({ required: true, description: 'The IdP federation metadata XML' }),
+    entityId: t.string({ description: 'Which IdP to take when the metadata describes several' }),
+    jitEnabled: t.boolean({ description: 'Create unknown users at first sign-in (default true)' }),
+    refreshOnLogin: t.boolean({
+      description: 'Refresh an existing user contact from the mappings (default false)',
+    }),
+    idpInitiatedAllowed: t.boolean({ description: 'Accept unsolicited responses (default true)' }),
+    wantResponseSigned: t.boolean({
+      description:
+        'Also require the Response signature; the assertion signature is always required (default false)',
+    }),
+    clockSkewSeconds: t.int({ description: 'Allowed clock skew (default 60)' }),
+    nameIdFormat: t.string({ description: 'The NameID Format to require (default: any but transient)' }),
+    signAuthnRequests: t.boolean({
+      description: 'Sign SP-initiated AuthnRequests (default: the metadata WantAuthnRequestsSigned)',
+    }),
+    allowSha1: t.boolean({ description: 'Accept RSA-SHA1 signatures and SHA-1 digests (default false)' }),
+    groupsAttribute: t.string({
+      description: "The attribute carrying groups (default Entra's groups claim)",
+    }),
+    adminGroups: t.stringList({ description: 'Group values that give the admin role (default none)' }),
+  }),
+});
+
+const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
+  description: 'Only the fields given change.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    metadataXml: t.string({
+      description:
+        "The IdP's current metadata: re-pins its signing certificates (rollover) and SSO URLs; same entity id",
+    }),
+    enabled: t.boolean(),
+    jitEnabled: t.boolean(),
+    refreshOnLogin: t.boolean(),
+    idpInitiatedAllowed: t.boolean(),
+    wantResponseSigned: t.boolean(),
+    clockSkewSeconds: t.int(),
+    nameIdFormat: t.string({ description: 'null clears the expectation (any format but transient)' }),
+    signAuthnRequests: t.boolean(),
+    allowSha1: t.boolean(),
+    groupsAttribute: t.string(),
+    adminGroups: t.stringList(),
+  }),
+});
+
+builder.mutationField('createConnection', (t) =>
+  t.field({
+    type: IdpConnectionRef,
+    nullable: true,
+    authScopes: { admin: true },
+    errors: { types: [InputError] },
+    args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      typedErrors(() =>
+        adminChange(ctx, 'connection.create', async (em) => {
+          const connection = await createConnection(em, input);
+          return {
+            result: connection,
+            targetType: 'IdpConnection',
+            targetId: connection.id,
+            after: connection,
+          };
+        }),
+      ),
+  }),
+);
+
+builder.mutationField('updateConnection', (t) =>
+  t.field({
+    type: IdpConnectionRef,
+    nullable: true,
+    authScopes: { admin: true },
+    errors: { types: [InputError] },
+    args: { input: t.arg({ type: UpdateConnectionInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      typedErrors(() =>
+        adminChange(ctx, 'connection.update', async (em) => {
+          const id = decodeId(String(input.id), 'IdpConnection', ['input', 'id']);
+          const current = await em.findOne(IdpConnection, { id });
+          const before = current ? snapshot(current) : null;
+          const connection = await updateConnection(em, { ...input, id });
+          return { result: connection, targetType: 'IdpConnection', targetId: id, before, after: connection };
+        }),
+      ),
+  }),
+);

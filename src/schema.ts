@@ -1,0 +1,18 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './graphql/builder.js';
+import './graphql/scalars.js';
+import './graphql/errors.graphql.js';
+import './mapping/mapping.graphql.js';
+import './mapping/preview.graphql.js';
+import './connections/connection.graphql.js';
+import './licenses/license.graphql.js';
+import './users/user.graphql.js';
+import './users/directory.graphql.js';
+import './users/user-admin.graphql.js';
+import './saml/acs.graphql.js';
+import './audit/audit.graphql.js';
+
+export const schema = builder.toSchema();
+
+/** The committed schema.graphql is this text; a test fails when the two drift. */
+export const printedSchema = (): string => `${printSchema(lexicographicSortSchema(schema))}\n`;

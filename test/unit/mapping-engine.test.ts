@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateMappings, type MappingRule } from '../../src/mapping/engine.js';
+import type { TransformInput, TransformPlugins } from '../../src/mapping/transform.js';
+
+const rule = (over: Partial<MappingRule>): MappingRule => ({
+  id: `m-${over.column}`,
+  kind: 'TRANSFORM',
+  attributeName: 'given',
+  column: 'givenName',
+  plugin: 'upper',
+  params: {},
+  required: false,
+  defaultValue: null,
+  multiValue: 'FIRST',
+  separator: ' ',
+  writePolicy: 'ALWAYS',
+  ...over,
+});
+
+/** A registry that records how it was called; `upper` uppercases, `broken` fails. */
+function recordingPlugins() {
+  const calls: string[] = [];
+  const one = (name: string, input: TransformInput) => {
+    if (name === 'broken') throw Object.assign(new Error('broken on purpose'), { code: 'TRANSFORM_FAILED' });
+    return String(input.value).toUpperCase();
+  };
+  const plugins: TransformPlugins = {
+    validateParams: (_name, params) => params,
+    evaluateMany: async (items) => {
+      calls.push(`evaluateMany:${items.map((i) => i.name).join(',')}`);
+      return items.map((i) => {
+        try {
+          return { ok: true as const, value: one(i.name, i.input) };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      });
+    },
+  };
+  return { plugins, calls };
+}
+
+describe('the transforms of one sign-in', () => {
+  it('go to the plugin registry as one job, and each result lands on its own mapping', async () => {
+    const { plugins, calls } = recordingPlugins();
+    const rules = [
+      rule({ column: 'givenName', attributeName: 'given' }),
+      rule({ column: 'surname', kind: 'COPY', attributeName: 'sn', plugin: null }),
+      rule({ column: 'department', attributeName: 'dept', plugin: 'broken' }),
+      rule({ column: 'city', attributeName: 'city' }),
+    ];
+    const outcomes = await evaluateMappings(
+      rules,
+      { nameId: 'ada', attributes: { given: ['ada'], sn: ['Lovelace'], dept: ['x'], city: ['london'] } },
+      plugins,
+    );
+    expect(calls).toEqual(['evaluateMany:upper,broken,upper']);
+    expect(outcomes.map((o) => [o.field.name, o.value, o.error?.code ?? null])).toEqual([
+      ['givenName', 'ADA', null],
+      ['surname', 'Lovelace', null],
+      ['department', null, 'TRANSFORM_FAILED'],
+      ['city', 'LONDON', null],
+    ]);
+    expect(outcomes[2]?.error?.message).toMatch(
+      /mapping to column "department" \(transform "broken"\): broken on purpose/,
+    );
+  });
+});

@@ -1,0 +1,28 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadPlugins } from '../../src/plugins/loader.js';
+import { checkExample } from '../../src/plugins/testing.js';
+
+// Every plugin the loader discovers, through the path a sign-in takes (registry → worker thread).
+const registry = await loadPlugins(undefined, { poolSize: 2 });
+afterAll(() => registry.close());
+
+const cases = registry
+  .list()
+  .flatMap((info) =>
+    info.examples.map((example) => [`${info.name}: ${example.description}`, info.name, example] as const),
+  );
+
+describe('every discovered plugin keeps the promises of its examples', () => {
+  it('discovers the built-in and the shipped plugins, each with examples', () => {
+    expect(registry.list().length).toBeGreaterThanOrEqual(9);
+    for (const info of registry.list()) expect(info.examples.length).toBeGreaterThan(0);
+  });
+
+  it.each(cases)('%s', async (_, plugin, example) => {
+    const { actual, expected } = await checkExample(
+      (params, input) => registry.evaluate(plugin, params, input),
+      example,
+    );
+    expect(actual).toEqual(expected);
+  });
+});
