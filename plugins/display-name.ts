@@ -1,4 +1,4 @@
-import { defineTransform, z } from '../src/plugins/kit.js';
+import { defineTransform, z } from '../kit/index.js';
 
 interface NameParts {
   given: string | null;
@@ -37,7 +37,7 @@ function splitName(raw: string, middleNames: string, singleNameAs: string): Name
 export default defineTransform({
   name: 'display-name',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     'Splits a display name ("Ada Lovelace", "Lovelace, Ada", "Vincent van Gogh") into its given or family name.',
   params: z.object({

@@ -1,4 +1,4 @@
-import { defineTransform, z } from '../src/plugins/kit.js';
+import { defineTransform, z } from '../kit/index.js';
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -28,7 +28,7 @@ function upnToEmail(raw: string, domains: Record<string, string>, lowercase: boo
 export default defineTransform({
   name: 'email-from-upn',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     "Turns a user principal name into an email address: Entra B2B guests' #EXT# UPNs are unwrapped, and UPN domains can be rewritten to mail domains.",
   params: z.object({

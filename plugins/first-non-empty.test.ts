@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkExample, pluginUnderTest } from '../src/plugins/testing.js';
+import { checkExample, pluginUnderTest } from '../kit/testing.js';
 import definition from './first-non-empty.js';
 
 const t = await pluginUnderTest(definition);

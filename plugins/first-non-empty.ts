@@ -1,9 +1,9 @@
-import { defineTransform, z } from '../src/plugins/kit.js';
+import { defineTransform, z } from '../kit/index.js';
 
 export default defineTransform({
   name: 'first-non-empty',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     'The first non-blank value among several attributes, tried in order (e.g. mail, then otherMails, then the UPN).',
   params: z.object({

@@ -1,9 +1,9 @@
-import { defineTransform, z } from '../src/plugins/kit.js';
+import { defineTransform, z } from '../kit/index.js';
 
 export default defineTransform({
   name: 'join',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     "Joins values into one string: the mapped attribute's values, or the values of several attributes in order. Blank values are skipped.",
   params: z.object({

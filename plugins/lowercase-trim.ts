@@ -1,10 +1,10 @@
-import { defineTransform, z } from '../src/plugins/kit.js';
+import { defineTransform, z } from '../kit/index.js';
 
 /** Trims whitespace (and optionally lower-cases) every value; handy for emails and usernames. */
 export default defineTransform({
   name: 'lowercase-trim',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     'Trims surrounding whitespace (and collapses inner runs of it) and, unless turned off, lower-cases the value; each value of a list.',
   params: z.object({

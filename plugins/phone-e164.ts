@@ -1,10 +1,5 @@
-import {
-  type CountryCode,
-  defineTransform,
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-  z,
-} from '../src/plugins/kit.js';
+import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { defineTransform, z } from '../kit/index.js';
 
 /**
  * Normalises one phone number to E.164. Blank is absent (undefined). The message never repeats the
@@ -24,7 +19,7 @@ function toE164(raw: string, country?: string): string | undefined {
 export default defineTransform({
   name: 'phone-e164',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     'Normalises phone numbers to E.164 (+4930123456). Numbers without a country code are read in the default country; an invalid number fails the sign-in with TRANSFORM_FAILED.',
   params: z.object({

@@ -1,4 +1,4 @@
-import { defineTransform, z } from '../src/plugins/kit.js';
+import { defineTransform, z } from '../kit/index.js';
 
 // `g` and `y` make a RegExp stateful (lastIndex); one value is matched once, so neither is needed.
 const FLAGS = /^(?!.*(.).*\1)[imsu]*$/;
@@ -31,7 +31,7 @@ function extract(value: string, pattern: string, flags: string, group: string | 
 export default defineTransform({
   name: 'regex-extract',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     'Extracts part of a value with a regular expression (JavaScript syntax): a numbered or named group. A value that does not match counts as absent.',
   params: z

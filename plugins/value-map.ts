@@ -1,9 +1,9 @@
-import { defineTransform, z } from '../src/plugins/kit.js';
+import { defineTransform, z } from '../kit/index.js';
 
 export default defineTransform({
   name: 'value-map',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     'Replaces a value by its entry in a table (e.g. department codes → names), with a default for values not in the table.',
   params: z

@@ -1,6 +1,6 @@
-import { tryCompile } from './compile.js';
-import { defineTransform, z } from './kit.js';
-import { Lru } from './lru.js';
+import { tryCompile } from '../../kit/compile.js';
+import { defineTransform, z } from '../../kit/index.js';
+import { Lru } from '../../kit/lru.js';
 
 /** Longest inline expression an admin may store; a transform is a line or two, not a program. */
 export const MAX_INLINE_EXPRESSION_LENGTH = 4000;
@@ -25,7 +25,7 @@ function compileVerdict(expression: string): string | null {
 export const expressionPlugin = defineTransform({
   name: 'expression',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description:
     'An inline JSONata expression. It sees $value, $values, $attributes, $nameId and $params; its result is the column value.',
   params: z.object({

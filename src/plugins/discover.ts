@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type LoadedPlugin, validateDefinition } from '../../kit/definition.js';
+import { PluginLoadError } from '../../kit/errors.js';
+import { ALLOWED_PACKAGES } from '../../kit/index.js';
 import { expressionPlugin } from './builtin-expression.js';
-import { type LoadedPlugin, validateDefinition } from './definition.js';
-import { PluginLoadError } from './errors.js';
 import { checkPluginSource } from './source-check.js';
 
 const PLUGIN_FILE = /^[^.].*\.(?:ts|js)$/;
@@ -43,7 +44,7 @@ async function loadFile(file: string): Promise<LoadedPlugin> {
     throw new PluginLoadError(
       'PLUGIN_FORBIDDEN_IMPORT',
       shown,
-      `line ${fault.line}: imports "${fault.specifier}"; a plugin may import only the plugin kit (../src/plugins/kit.js)`,
+      `line ${fault.line}: imports "${fault.specifier}"; a plugin may import only the plugin kit (../kit/index.js) and the packages it allows (${ALLOWED_PACKAGES.join(', ')})`,
     );
   }
   if (fault?.kind === 'identifier') {

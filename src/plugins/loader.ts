@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoadedPlugin } from './definition.js';
+import type { LoadedPlugin } from '../../kit/definition.js';
+import { PluginLoadError } from '../../kit/errors.js';
+import { createEvaluator, type EvaluationLimits } from '../../kit/evaluate.js';
 import { displayPath, loadDefinitions } from './discover.js';
-import { PluginLoadError } from './errors.js';
-import { createEvaluator, type EvaluationLimits } from './evaluator.js';
 import { WorkerPool } from './pool.js';
 import { pluginKey } from './protocol.js';
 import { createRegistry, type PluginRegistry } from './registry.js';
 
-export type { LoadedExample } from './definition.js';
-export * from './errors.js';
-export type { JsonValue, TransformInput } from './kit.js';
-export { singleOrList, toTransformInput } from './kit.js';
+export type { LoadedExample } from '../../kit/definition.js';
+export * from '../../kit/errors.js';
+export type { JsonValue, TransformInput } from '../../kit/index.js';
+export { singleOrList, toTransformInput } from '../../kit/index.js';
 export type { RunnerStats } from './pool.js';
 export type { PluginInfo, PluginRegistry } from './registry.js';
 

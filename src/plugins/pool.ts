@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { PluginLoadError } from './errors.js';
-import type { EvalOutcome } from './evaluator.js';
+import { PluginLoadError } from '../../kit/errors.js';
+import type { EvalOutcome } from '../../kit/evaluate.js';
 import type { EvalItem, EvalRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
 export interface RunnerStats {

@@ -1,6 +1,6 @@
-import type { PluginLoadErrorCode } from './errors.js';
-import type { EvalOutcome, EvaluationLimits } from './evaluator.js';
-import type { TransformInput } from './kit.js';
+import type { PluginLoadErrorCode } from '../../kit/errors.js';
+import type { EvalOutcome, EvaluationLimits } from '../../kit/evaluate.js';
+import type { TransformInput } from '../../kit/index.js';
 
 /** What the main thread tells a worker when it starts it. */
 export interface WorkerInit {

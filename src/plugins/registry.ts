@@ -1,6 +1,6 @@
-import type { LoadedExample, LoadedPlugin } from './definition.js';
-import { type ParamsIssue, PluginParamsError, TransformError } from './errors.js';
-import { type TransformInput, z } from './kit.js';
+import type { LoadedExample, LoadedPlugin } from '../../kit/definition.js';
+import { type ParamsIssue, PluginParamsError, TransformError } from '../../kit/errors.js';
+import { type TransformInput, z } from '../../kit/index.js';
 import type { Runner, RunnerStats } from './pool.js';
 
 export interface TransformCall {

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALLOWED_PACKAGES } from '../../kit/index.js';
 import { lineOf, type Token, TokenizeError, tokenize } from './tokenize.js';
 
 /**
  * The cheap, static guard run on a plugin file before it is imported (importing runs its top-level
- * code): it may import nothing but the kit, and its code (outside comments and strings) names none
+ * code): it may import nothing but the kit (and the pure packages the kit allows), and its code (outside comments and strings) names none
  * of the identifiers that reach the process, the global object, modules, code generation or the
  * network. It catches accidents and review misses, not a determined author (`x['const' + 'ructor']`
  * is not caught); the boundary that holds regardless is the worker thread the transforms run in,
@@ -28,7 +29,7 @@ export const FORBIDDEN_IDENTIFIERS: ReadonlySet<string> = new Set([
   'WebSocket',
 ]);
 
-const KIT_MODULE = stripExtension(fileURLToPath(new URL('./kit.js', import.meta.url)));
+const KIT_MODULE = stripExtension(fileURLToPath(new URL('../../kit/index.js', import.meta.url)));
 
 function stripExtension(file: string): string {
   return file.replace(/\.(?:[cm]?[jt]s)$/, '');
@@ -39,6 +40,10 @@ export function isKitSpecifier(file: string, specifier: string): boolean {
   if (!specifier.startsWith('.')) return false;
   return stripExtension(path.resolve(path.dirname(file), specifier)) === KIT_MODULE;
 }
+
+/** What a plugin may import: the kit, or one of the pure packages the kit allows (by exact name). */
+const isAllowedSpecifier = (file: string, specifier: string): boolean =>
+  isKitSpecifier(file, specifier) || ALLOWED_PACKAGES.includes(specifier);
 
 export type SourceFault =
   | { kind: 'import'; specifier: string; line: number }
@@ -88,10 +93,11 @@ export function checkPluginSource(file: string, src: string): SourceFault | unde
       }
       const spec = specifierAfter(tokens, k);
       if (!spec) return { kind: 'syntax', message: 'import without a module specifier', line };
-      if (!isKitSpecifier(file, spec.value)) return { kind: 'import', specifier: spec.value, line };
+      if (!isAllowedSpecifier(file, spec.value)) return { kind: 'import', specifier: spec.value, line };
     } else if (t.value === 'export' && isReExport(tokens, k)) {
       const spec = specifierAfter(tokens, k);
-      if (spec && !isKitSpecifier(file, spec.value)) return { kind: 'import', specifier: spec.value, line };
+      if (spec && !isAllowedSpecifier(file, spec.value))
+        return { kind: 'import', specifier: spec.value, line };
     }
   }
   return undefined;

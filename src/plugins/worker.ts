@@ -5,9 +5,9 @@
  * timeout cannot see.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { isPluginLoadError } from '../../kit/errors.js';
+import { createEvaluator, type EvalOutcome } from '../../kit/evaluate.js';
 import { loadDefinitions } from './discover.js';
-import { isPluginLoadError } from './errors.js';
-import { createEvaluator, type EvalOutcome } from './evaluator.js';
 import { type EvalRequest, pluginKey, type WorkerInit, type WorkerMessage } from './protocol.js';
 
 const port = parentPort;

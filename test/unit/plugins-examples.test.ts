@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { checkExample } from '../../kit/testing.js';
 import { loadPlugins } from '../../src/plugins/loader.js';
-import { checkExample } from '../../src/plugins/testing.js';
 
 // Every plugin the loader discovers, through the path a sign-in takes (registry → worker thread).
 const registry = await loadPlugins(undefined, { poolSize: 2 });

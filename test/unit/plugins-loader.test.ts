@@ -39,7 +39,7 @@ describe('plugin loader refusals (each names the file and the fault)', () => {
       'kit-unsatisfied',
       'PLUGIN_KIT_INCOMPATIBLE',
       'kit.ts',
-      /needs plugin kit \^2\.0\.0, but this is kit 1\.0\.0/,
+      /needs plugin kit \^3\.0\.0, but this is kit 2\.0\.0/,
     ],
     ['kit-range-invalid', 'PLUGIN_KIT_INCOMPATIBLE', 'kit.ts', /"one point oh" is not a semver range/],
     ['expression-invalid', 'PLUGIN_EXPRESSION_INVALID', 'broken.ts', /does not compile: .*position 17/],
@@ -164,12 +164,12 @@ describe('the shipped plugins', () => {
 
 describe('a plugin file changed while the server runs', () => {
   const dir = path.join(FIXTURES, `.tmp-changed-${process.pid}`);
-  const source = (expression: string) => `import { defineTransform, z } from '../../../../src/plugins/kit.js';
+  const source = (expression: string) => `import { defineTransform, z } from '../../../../kit/index.js';
 
 export default defineTransform({
   name: 'changing',
   version: '1.0.0',
-  kit: '^1.0.0',
+  kit: '^2.0.0',
   description: 'Edited on disk after the server loaded it.',
   params: z.object({}),
   expression: '${expression}',

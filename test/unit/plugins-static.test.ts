@@ -1,23 +1,31 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { signatureError } from '../../src/plugins/signature.js';
+import { signatureError } from '../../kit/signature.js';
 import { checkPluginSource } from '../../src/plugins/source-check.js';
 
 const PLUGIN = fileURLToPath(new URL('../../plugins/some-plugin.ts', import.meta.url));
-const KIT_IMPORT = "import { defineTransform, z } from '../src/plugins/kit.js';\n";
+const KIT_IMPORT = "import { defineTransform, z } from '../kit/index.js';\n";
 const check = (src: string) => checkPluginSource(PLUGIN, src);
 
 describe('plugin source check', () => {
   it('accepts the kit, by .js or .ts, and type-only imports of it', () => {
     expect(check(KIT_IMPORT)).toBeUndefined();
-    expect(check("import type { JsonValue } from '../src/plugins/kit.ts';")).toBeUndefined();
-    expect(check("export { z } from '../src/plugins/kit.js';")).toBeUndefined();
+    expect(check("import type { JsonValue } from '../kit/index.ts';")).toBeUndefined();
+    expect(check("export { z } from '../kit/index.js';")).toBeUndefined();
+  });
+
+  it('accepts the pure packages the kit allows, by their exact name only', () => {
+    expect(check("import { parsePhoneNumberFromString } from 'libphonenumber-js';")).toBeUndefined();
+    expect(check("import { parse } from 'libphonenumber-js/core';")).toMatchObject({
+      kind: 'import',
+      specifier: 'libphonenumber-js/core',
+    });
   });
 
   it('resolves the kit relative to the plugin file', () => {
     const nested = path.join(path.dirname(PLUGIN), 'nested', 'p.ts');
-    expect(checkPluginSource(nested, "import { z } from '../../src/plugins/kit.js';")).toBeUndefined();
+    expect(checkPluginSource(nested, "import { z } from '../../kit/index.js';")).toBeUndefined();
     expect(checkPluginSource(nested, KIT_IMPORT)).toMatchObject({ kind: 'import' });
   });
 

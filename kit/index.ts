@@ -1,23 +1,26 @@
 /**
- * The transform plugin kit: the contract between jitprov and the plugin files under `plugins/`, and
- * the only module those files may import. Everything a plugin may use is re-exported here, so the
- * loader can refuse any other import with a static check and the kit version states exactly what a
- * plugin was written against. Keep this module free of I/O: plugins are loaded in worker threads.
+ * The transform plugin kit: the contract between jitprov and the plugin files under `plugins/`.
+ * A plugin file imports this module and, besides it, only the pure packages listed in
+ * ALLOWED_PACKAGES; the loader refuses any other import with a static check. `z` is part of the
+ * contract rather than a convenience: the parameter schema must be built with the very zod the
+ * host checks it with. Keep this module free of I/O: plugins are loaded in worker threads.
+ * `kit/testing.ts` is the other half of the author's surface (plugin tests); the rest of `kit/`
+ * implements the two and is shared with the host, which imports the kit and never the reverse.
  *
  * Semver: a new export or an optional field is a minor bump; a removed or changed one is a major.
+ * 2.0.0: the libphonenumber-js functions are no longer re-exported; import the package itself.
  */
 import { z } from 'zod';
 
-// Pure phone-number parsing for the phone plugin (metadata is bundled; no I/O).
-export {
-  type CountryCode,
-  getCountries,
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-} from 'libphonenumber-js';
 export { z };
 
-export const KIT_VERSION = '1.0.0';
+export const KIT_VERSION = '2.0.0';
+
+/**
+ * Packages a plugin may import directly: pure (no I/O, no globals), with their data bundled. A
+ * library joins this list only after that has been checked; everything else stays refused.
+ */
+export const ALLOWED_PACKAGES: readonly string[] = Object.freeze(['libphonenumber-js']);
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

@@ -2,7 +2,7 @@ import type jsonata from 'jsonata';
 import { asErrorLike, tryCompile } from './compile.js';
 import type { LoadedPlugin } from './definition.js';
 import type { TransformErrorCode, TransformFailureReason } from './errors.js';
-import type { JsonValue, TransformInput } from './kit.js';
+import type { JsonValue, TransformInput } from './index.js';
 import { Lru } from './lru.js';
 
 export interface EvaluationLimits {

@@ -4,14 +4,14 @@
  */
 import { type LoadedExample, type LoadedPlugin, validateDefinition } from './definition.js';
 import { TransformError } from './errors.js';
-import { createEvaluator, type EvaluationLimits } from './evaluator.js';
+import { createEvaluator, type EvaluationLimits } from './evaluate.js';
 import {
   type ExampleInput,
   type JsonValue,
   type TransformDefinition,
   type TransformInput,
   toTransformInput,
-} from './kit.js';
+} from './index.js';
 
 export interface PluginUnderTest {
   plugin: LoadedPlugin;

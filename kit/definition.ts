@@ -11,7 +11,7 @@ import {
   type TransformInput,
   toTransformInput,
   z,
-} from './kit.js';
+} from './index.js';
 import { signatureError } from './signature.js';
 
 /** A plugin that passed every check: what the registry, evaluator and worker work with. */
@@ -129,7 +129,7 @@ export async function validateDefinition(
     refuse('PLUGIN_INVALID_VERSION', `version "${def.version}" is not a semantic version (e.g. 1.0.0)`);
   }
   if (semver.validRange(def.kit) === null) {
-    refuse('PLUGIN_KIT_INCOMPATIBLE', `kit "${def.kit}" is not a semver range (e.g. ^1.0.0)`);
+    refuse('PLUGIN_KIT_INCOMPATIBLE', `kit "${def.kit}" is not a semver range (e.g. ^2.0.0)`);
   }
   if (!semver.satisfies(KIT_VERSION, def.kit)) {
     refuse('PLUGIN_KIT_INCOMPATIBLE', `needs plugin kit ${def.kit}, but this is kit ${KIT_VERSION}`);
