@@ -7,6 +7,7 @@ import { Migration20261129110000Directory } from './Migration20261129110000_dire
 import { Migration20261129120000Admin } from './Migration20261129120000_admin.js';
 import { Migration20261129130000ConfigVersion } from './Migration20261129130000_config_version.js';
 import { Migration20261129140000SignInFunction } from './Migration20261129140000_sign_in_function.js';
+import { Migration20261203090000ProvisioningFunctions } from './Migration20261203090000_provisioning_functions.js';
 
 /** Append-only. Every file in this folder is listed here (a test holds them in step). */
 export const migrationsList: { name: string; class: Constructor<Migration> }[] = [
@@ -17,4 +18,8 @@ export const migrationsList: { name: string; class: Constructor<Migration> }[] =
   { name: 'Migration20261129120000_admin', class: Migration20261129120000Admin },
   { name: 'Migration20261129130000_config_version', class: Migration20261129130000ConfigVersion },
   { name: 'Migration20261129140000_sign_in_function', class: Migration20261129140000SignInFunction },
+  {
+    name: 'Migration20261203090000_provisioning_functions',
+    class: Migration20261203090000ProvisioningFunctions,
+  },
 ];

@@ -4,68 +4,60 @@ import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticate.js';
 import type { Config } from './config/config.js';
-import type { Context } from './graphql/context.js';
+import type { Context, Services } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { securityPlugins } from './graphql/security.js';
 import { readCapped } from './http/body.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
-import type { PluginCatalog } from './mapping/transform.js';
-import { createSignInService } from './provisioning/sign-in.service.js';
-import { createAcsService } from './saml/acs.service.js';
-import { createConnectionCache } from './saml/connection-cache.js';
+import { createConfigurations } from './provisioning/configuration.js';
+import { createProvisioning } from './provisioning/provision.js';
 import { createRedirectPolicy } from './saml/relay-state.js';
-import { createSamlRoutes } from './saml/routes.js';
-import { createSpInitiatedService } from './saml/sp-initiated.js';
 import { createSpKeyStore } from './saml/sp-keys.js';
-import { createValidationPool } from './saml/validation-pool.js';
-import { createSamlValidator } from './saml/validator.js';
 import { schema } from './schema.js';
+import { createAuthnRequests } from './sign-in/authn-requests.js';
+import { createSignInFlow } from './sign-in/flow.js';
+import { createSamlRoutes } from './sign-in/routes.js';
+import type { Workers } from './workers/workers.js';
 
 export interface AppDeps {
   config: Config;
   orm: MikroORM;
   logger: Logger;
-  plugins: PluginCatalog;
+  /** The worker threads (and the plugins they run); owned by the caller, shared by several apps in tests. */
+  workers: Workers;
 }
 
 /**
  * The whole service as one fetch function (Request → Response), with no listening socket: the
- * server wraps it for node:http, tests call it in process.
+ * server wraps it for node:http, tests call it in process. Wires the roads (the SAML sign-in
+ * routes and mutation) to the provisioning core, and GraphQL to the services its resolvers use.
  */
-export function createApp({ config, orm, logger, plugins }: AppDeps) {
+export function createApp({ config, orm, logger, workers }: AppDeps) {
   const spKeys = createSpKeyStore({ config, logger });
-  const pool =
-    config.samlWorkers > 0
-      ? createValidationPool({
-          size: config.samlWorkers,
-          init: {
-            spEntityId: config.spEntityId,
-            acsUrl: config.acsUrl,
-            maxResponseBytes: config.samlMaxResponseBytes,
-          },
-          spKeys,
-          logger,
-        })
-      : null;
-  const validator =
-    pool ?? createSamlValidator({ spEntityId: config.spEntityId, acsUrl: config.acsUrl, spKeys });
   const redirects = createRedirectPolicy({
     publicUrl: config.publicUrl,
     allowedOrigins: config.allowedRedirectOrigins,
   });
-  const spInitiated = createSpInitiatedService({ orm, config, spKeys, redirects });
-  const signIn = createSignInService({ orm, sessionTtlSeconds: config.sessionTtlSeconds, plugins });
-  const acs = createAcsService({
-    validator,
-    signIn,
-    maxResponseBytes: config.samlMaxResponseBytes,
+  const provisioning = createProvisioning({
+    orm,
+    configurations: createConfigurations(orm),
+    transforms: workers,
+    sessionTtlSeconds: config.sessionTtlSeconds,
+    logger,
+  });
+  const authnRequests = createAuthnRequests({ orm, config, spKeys, redirects });
+  const signIn = createSignInFlow({
+    config,
+    workers,
+    provisioning,
     redirects,
-    spInitiated,
-    connections: createConnectionCache(orm),
+    authnRequests,
+    spKeys,
     logger,
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
-  const saml = createSamlRoutes({ config, acs, spInitiated, spKeys, logger });
+  const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
+  const services: Services = { plugins: workers.plugins, workers, signIn };
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -80,20 +72,17 @@ export function createApp({ config, orm, logger, plugins }: AppDeps) {
       em: orm.em.fork(),
       auth: await authenticate(request.headers.get('authorization')),
       requestId: currentRequestId() ?? randomUUID(),
-      acs,
       config,
-      plugins,
+      services,
       handedOver: new Set(),
     }),
   });
 
   async function ready(): Promise<Response> {
-    try {
-      await orm.em.fork().execute('select 1');
-      return Response.json({ status: 'ready' });
-    } catch {
-      return Response.json({ status: 'unavailable', reason: 'database unreachable' }, { status: 503 });
-    }
+    const { ok } = await orm.checkConnection();
+    return ok
+      ? Response.json({ status: 'ready' })
+      : Response.json({ status: 'unavailable', reason: 'database unreachable' }, { status: 503 });
   }
 
   async function route(request: Request, pathname: string): Promise<Response> {
@@ -149,11 +138,6 @@ export function createApp({ config, orm, logger, plugins }: AppDeps) {
     });
   }
 
-  /** Stops the validation workers; the app answers nothing after this. */
-  const close = async (): Promise<void> => {
-    await pool?.close();
-  };
-
-  return { fetch, acs, close };
+  return { fetch, signIn };
 }
 export type App = ReturnType<typeof createApp>;

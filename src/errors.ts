@@ -53,6 +53,7 @@ export const ErrorCodes = {
   SAML_ENCRYPTION_ALGORITHM_FORBIDDEN: 'encryption algorithm not allowed',
   SAML_RELAY_STATE_FORBIDDEN: 'RelayState is not an allowed redirect target',
   SAML_LOGIN_UNAVAILABLE: 'connection has no HTTP-Redirect SSO URL for SP-initiated sign-in',
+  SAML_VALIDATION_TIMEOUT: 'SAML response validation overran its deadline; try again',
   // provisioning
   JIT_DISABLED: 'user unknown and JIT provisioning is off',
   USER_BLOCKED: 'user blocked',
@@ -120,6 +121,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'SAML_RESPONSE_TOO_LARGE':
       return 413;
     case 'DATABASE_UNAVAILABLE':
+    case 'SAML_VALIDATION_TIMEOUT':
       return 503;
     case 'INTERNAL':
       return 500;

@@ -3,13 +3,13 @@ import { builder } from './graphql/builder.js';
 import './graphql/scalars.js';
 import './graphql/errors.graphql.js';
 import './mapping/mapping.graphql.js';
-import './mapping/preview.graphql.js';
 import './connections/connection.graphql.js';
 import './licenses/license.graphql.js';
 import './users/user.graphql.js';
 import './users/directory.graphql.js';
 import './users/user-admin.graphql.js';
-import './saml/acs.graphql.js';
+import './sign-in/acs.graphql.js';
+import './sign-in/preview.graphql.js';
 import './audit/audit.graphql.js';
 
 export const schema = builder.toSchema();

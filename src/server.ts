@@ -7,7 +7,8 @@ import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './http/logger.js';
 import { openDatabase } from './orm.js';
-import { DEFAULT_PLUGIN_DIR, loadPlugins } from './plugins/loader.js';
+import { sweepConsumedAssertions } from './provisioning/consumed-assertion.entity.js';
+import { startWorkers } from './workers/workers.js';
 
 /** Outside production an admin token is generated once and kept in DATA_DIR, for the demo tool. */
 function ensureAdminToken(config: Config): Config {
@@ -41,23 +42,28 @@ async function main(): Promise<void> {
     );
   }
   // A bad plugin stops the start: better no server than sign-ins failing on a broken transform.
-  const plugins = await loadPlugins(config.pluginDir ?? DEFAULT_PLUGIN_DIR, {
-    poolSize: config.plugins.workers,
-    timeoutMs: config.plugins.timeoutMs,
-    deadlineMs: config.plugins.deadlineMs,
+  const workers = await startWorkers({
+    ...(config.pluginDir ? { pluginDir: config.pluginDir } : {}),
+    size: config.workers.threads,
+    timeoutMs: config.workers.timeoutMs,
+    transformDeadlineMs: config.workers.deadlineMs,
+    validationDeadlineMs: config.workers.validationDeadlineMs,
+    log: logger,
   });
-  logger.info({ plugins: plugins.list().map((p) => `${p.name}@${p.version}`) }, 'transform plugins loaded');
+  logger.info(
+    { plugins: workers.plugins.list().map((p) => `${p.name}@${p.version}`), threads: config.workers.threads },
+    'workers ready, transform plugins loaded',
+  );
   const db = await openDatabase(config, (msg) => logger.info(msg));
   logger.info({ embedded: db.embedded }, 'database ready, migrations applied');
 
-  const app = createApp({ config, orm: db.orm, logger, plugins });
+  const app = createApp({ config, orm: db.orm, logger, workers });
   const server = createServer(createServerAdapter(app.fetch));
   // Replay records are only needed until their assertions expire.
   const sweep = setInterval(() => {
-    db.orm.em
-      .fork()
-      .execute('delete from consumed_assertion where expires_at < now()')
-      .catch((err: unknown) => logger.warn({ err }, 'replay cache sweep failed'));
+    sweepConsumedAssertions(db.orm.em.fork()).catch((err: unknown) =>
+      logger.warn({ err }, 'replay cache sweep failed'),
+    );
   }, 10 * 60_000);
   sweep.unref();
 
@@ -75,8 +81,7 @@ async function main(): Promise<void> {
     clearInterval(sweep);
     server.close();
     server.closeAllConnections();
-    await app.close();
-    await plugins.close();
+    await workers.close();
     await db.close();
     process.exit(0);
   };

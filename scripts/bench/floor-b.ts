@@ -42,9 +42,9 @@ function contactValues(p: Person): [column: string, value: string | string[] | n
 }
 
 /**
- * The provisioning transaction of src/provisioning/sign-in.service.ts through one plain `pg`
+ * The provisioning transaction of src/provisioning/provision.ts through one plain `pg`
  * connection, back to back: the floor of the database side of a sign-in (no ORM, no pool, no HTTP,
- * no validation). Measured both as jitprov runs it (one call of the jitprov_sign_in function) and
+ * no validation). Measured both as jitprov runs it (one call of the jitprov_provision function) and
  * statement by statement inside BEGIN … COMMIT, to show what the round trips cost.
  */
 export async function floorB(databaseUrl: string, count: number, warmup: number): Promise<FloorBResult> {
@@ -101,7 +101,7 @@ async function timed(
 
 type Row = Record<string, unknown>;
 
-/** The sign-in function with the input the sign-in service gives it (see provision()). */
+/** The provisioning function with the input the provisioning core gives it (src/provisioning/provision.ts). */
 async function signInCall(client: pg.Client, connectionId: string, p: Person, expectNew: boolean) {
   const values = Object.fromEntries(contactValues(p).filter(([, v]) => v !== null));
   const changes = Object.entries(values).map(([column, v]) => ({
@@ -114,19 +114,24 @@ async function signInCall(client: pg.Client, connectionId: string, p: Person, ex
   const input = {
     connectionId,
     configVersion: 1,
-    issuer: ISSUER,
-    assertionId: `_${randomUUID()}`,
-    notOnOrAfter: new Date(Date.now() + 3_600_000).toISOString(),
-    nameId: p.nameId,
+    username: p.nameId,
     isAdmin: false,
-    sessionHash: createHash('sha256').update(token).digest('hex'),
-    sessionExpiresAt: new Date(Date.now() + 8 * 3_600_000).toISOString(),
     via: 'ACS_POST',
+    credential: {
+      issuer: ISSUER,
+      id: `_${randomUUID()}`,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    },
+    session: {
+      hash: createHash('sha256').update(token).digest('hex'),
+      expiresAt: new Date(Date.now() + 8 * 3_600_000).toISOString(),
+    },
     create: { values, changes },
   };
-  const { rows } = await client.query<{ r: { created: boolean } }>('select jitprov_sign_in($1::jsonb) as r', [
-    JSON.stringify(input),
-  ]);
+  const { rows } = await client.query<{ r: { created: boolean } }>(
+    'select jitprov_provision($1::jsonb) as r',
+    [JSON.stringify(input)],
+  );
   if (rows[0]?.r.created !== expectNew) throw new Error(`floor B: ${p.nameId} created=${rows[0]?.r.created}`);
 }
 

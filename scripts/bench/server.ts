@@ -66,7 +66,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   ];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: o.repoRoot,
-    // The caller's environment passes through, so DB_POOL_SIZE or PLUGIN_WORKERS can be tried.
+    // The caller's environment passes through, so DB_POOL_SIZE or WORKER_THREADS can be tried.
     env: {
       ...process.env,
       NODE_ENV: 'production',

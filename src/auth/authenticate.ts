@@ -1,6 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Auth } from '../graphql/context.js';
 import { hashToken, secretsEqual } from './tokens.js';
+
+/** Who is calling. */
+export type Auth =
+  | { kind: 'anonymous' }
+  | { kind: 'admin' }
+  | { kind: 'user'; userId: string; sessionId: string; admin: boolean };
 
 /**
  * Resolves `Authorization: Bearer <token>` to the caller: the bootstrap admin token, or a live

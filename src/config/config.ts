@@ -41,10 +41,14 @@ const EnvSchema = z.object({
     .default(1024 * 1024),
   /** Folder of transform plugins; default the repository's plugins/. */
   PLUGIN_DIR: z.string().min(1).optional(),
-  /** Worker threads validating SAML responses; 0 validates on the main thread. Default: the cores, at most 4. */
-  SAML_WORKERS: z.coerce.number().int().min(0).max(32).optional(),
-  /** Worker threads evaluating transform plugins (each with a hard deadline). */
-  PLUGIN_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
+  /**
+   * Worker threads validating SAML responses and evaluating transforms (one pool, one job per
+   * thread at a time). Default: the cores, at least 2 (a runaway transform then still leaves a
+   * thread), at most 4.
+   */
+  WORKER_THREADS: z.coerce.number().int().min(1).max(32).optional(),
+  /** Hard deadline of one SAML validation in a worker. */
+  VALIDATION_DEADLINE_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** JSONata's own time limit per transform evaluation. */
   PLUGIN_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Hard deadline per transform evaluation: the worker is terminated past it. */
@@ -84,8 +88,13 @@ export interface Config {
   readonly logLevel: string;
   readonly graphqlMaxBodyBytes: number;
   readonly pluginDir: string | undefined;
-  readonly samlWorkers: number;
-  readonly plugins: { readonly workers: number; readonly timeoutMs: number; readonly deadlineMs: number };
+  readonly workers: {
+    readonly threads: number;
+    /** JSONata's own time limit per transform, and the hard deadline per transform. */
+    readonly timeoutMs: number;
+    readonly deadlineMs: number;
+    readonly validationDeadlineMs: number;
+  };
   /** Origins (scheme://host[:port]) RelayState redirects may go to. */
   readonly allowedRedirectOrigins: readonly string[];
   readonly samlAuthnRequestTtlSeconds: number;
@@ -108,6 +117,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const replaced = ['SAML_WORKERS', 'PLUGIN_WORKERS'].filter((name) => env[name] !== undefined);
+  if (replaced.length > 0) {
+    throw new ConfigError(
+      `invalid environment:\n  ${replaced.join(', ')}: replaced by WORKER_THREADS (one pool validates and transforms)`,
+    );
+  }
   if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
     throw new ConfigError('invalid environment:\n  ADMIN_TOKEN: required in production');
   }
@@ -138,11 +153,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     graphqlMaxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
     pluginDir: e.PLUGIN_DIR,
-    samlWorkers: e.SAML_WORKERS ?? Math.min(4, availableParallelism()),
-    plugins: Object.freeze({
-      workers: e.PLUGIN_WORKERS,
+    workers: Object.freeze({
+      threads: e.WORKER_THREADS ?? Math.min(4, Math.max(2, availableParallelism())),
       timeoutMs: e.PLUGIN_TIMEOUT_MS,
       deadlineMs: Math.max(e.PLUGIN_DEADLINE_MS, e.PLUGIN_TIMEOUT_MS),
+      validationDeadlineMs: e.VALIDATION_DEADLINE_MS,
     }),
     allowedRedirectOrigins,
     samlAuthnRequestTtlSeconds: e.SAML_AUTHN_REQUEST_TTL_SECONDS,

@@ -2,8 +2,6 @@ import { adminChange, snapshot } from '../audit/admin-audit.js';
 import { builder } from '../graphql/builder.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
-import { AttributeMapping } from '../mapping/mapping.entity.js';
-import { AttributeMappingRef } from '../mapping/mapping.graphql.js';
 import { IdpConnection, type PinnedCertificate } from './connection.entity.js';
 import { createConnection, updateConnection } from './connection.service.js';
 
@@ -59,11 +57,6 @@ export const IdpConnectionRef = builder.node(builder.objectRef<IdpConnection>('I
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    mappings: t.field({
-      type: [AttributeMappingRef],
-      resolve: (c, _args, ctx) =>
-        ctx.em.find(AttributeMapping, { connection: c.id }, { orderBy: { position: 'asc' } }),
-    }),
   }),
 });
 

@@ -1,8 +1,10 @@
 import { adminChange } from '../audit/admin-audit.js';
+import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
 import { type CountedConnection, connectionOf } from '../graphql/connection.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
+import { UserRef } from '../users/user.graphql.js';
 import { License } from './license.entity.js';
 import { createLicense, grantLicense, revokeLicense, updateLicense } from './license.service.js';
 
@@ -24,6 +26,25 @@ export const LicenseRef = builder.node(builder.objectRef<License>('License'), {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
+
+builder.objectField(UserRef, 'licenses', (t) =>
+  t.loadableList({
+    type: LicenseRef,
+    description: 'Licenses granted to this user',
+    load: async (ids: string[], ctx) => {
+      const rows = await ctx.em.execute<Record<string, unknown>[]>(
+        `select g.user_id as grant_user_id, l.* from license_grant g join license l on l.id = g.license_id
+         where g.user_id in (?)`,
+        [ids],
+      );
+      const toLicense = plainRows(ctx.em, License);
+      const byUser = new Map<string, License[]>(ids.map((id) => [id, []]));
+      for (const row of rows) byUser.get(String(row.grant_user_id))?.push(toLicense(row));
+      return ids.map((id) => (byUser.get(id) ?? []).sort((a, b) => a.name.localeCompare(b.name)));
+    },
+    resolve: (u) => u.id,
+  }),
+);
 
 builder.queryField('licenses', (t) =>
   t.connection(

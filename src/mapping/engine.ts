@@ -1,8 +1,14 @@
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode, ErrorCodes } from '../errors.js';
 import { type ContactField, findContactField } from '../users/contact-fields.js';
 import { type ContactValue, coerceToField } from './coerce.js';
 import type { MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
-import { fromPluginError, type TransformPlugins } from './transform.js';
+import {
+  presentValues,
+  type TransformResult,
+  type TransformRunner,
+  transformItems,
+  transformSpecs,
+} from './transform-calls.js';
 
 /** The part of a stored mapping the engine needs. */
 export interface MappingRule {
@@ -36,17 +42,19 @@ export interface SignInAttributes {
 }
 
 /**
- * Computes every mapping's column value from one sign-in's attributes. Pure: it reads no database,
- * so it runs before the provisioning transaction opens and keeps that transaction short. Each
- * mapping's failure is reported on its own outcome (the preview shows them all; a sign-in is
- * refused by the first).
+ * Computes every mapping's column value from one sign-in's attributes. It reads no database, so it
+ * runs before the provisioning transaction opens and keeps that transaction short. Each mapping's
+ * failure is reported on its own outcome (the preview shows them all; a sign-in is refused by the
+ * first). `transforms` holds the results of the rules' TRANSFORM mappings in rule order (see
+ * transformSpecs): computed by the workers, beside the SAML validation when they can.
  */
-export async function evaluateMappings(
+export function mapValues(
   rules: readonly MappingRule[],
   input: SignInAttributes,
-  plugins: TransformPlugins,
-): Promise<MappingOutcome[]> {
-  const transformed = await runTransforms(rules, input, plugins);
+  transforms: readonly TransformResult[],
+): MappingOutcome[] {
+  const { ruleIndexes } = transformSpecs(rules);
+  const byRule = new Map(ruleIndexes.map((ruleIndex, k) => [ruleIndex, transforms[k]]));
   return rules.map((rule, i) => {
     const field = findContactField(rule.column);
     if (!field) {
@@ -58,61 +66,26 @@ export async function evaluateMappings(
       return { rule, field: { name: rule.column } as ContactField, value: null, error };
     }
     try {
-      return { rule, field, value: evaluateOne(rule, field, input, transformed[i]), error: null };
+      return { rule, field, value: evaluateOne(rule, field, input, byRule.get(i)), error: null };
     } catch (e) {
       return { rule, field, value: null, error: fromPluginError(e) };
     }
   });
 }
 
-type Transformed = { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-
-/**
- * Every TRANSFORM mapping's plugin result, by rule index: one job for the plugin workers (one
- * message each way per sign-in, not one per transform).
- */
-async function runTransforms(
+/** The transforms of a mapping set, evaluated through `runner` as one job, then every value. */
+export async function evaluateMappings(
   rules: readonly MappingRule[],
   input: SignInAttributes,
-  plugins: TransformPlugins,
-): Promise<Transformed[]> {
-  const indexes = rules.flatMap((r, i) => (r.kind === 'TRANSFORM' && findContactField(r.column) ? [i] : []));
-  const calls = indexes.map((i) => {
-    const rule = rules[i] as MappingRule;
-    const present = presentValues(rule, input);
-    return {
-      name: rule.plugin ?? '',
-      params: rule.params ?? {},
-      input: {
-        value: present.length === 0 ? null : present.length === 1 ? (present[0] as string) : present,
-        values: present,
-        attributes: input.attributes,
-        nameId: input.nameId,
-      },
-    };
-  });
-  const results: Transformed[] = await plugins.evaluateMany(calls);
-  const byRule: Transformed[] = rules.map(() => undefined);
-  indexes.forEach((ruleIndex, k) => {
-    byRule[ruleIndex] = results[k];
-  });
-  return byRule;
-}
-
-/** The mapped attribute's non-blank values. */
-function presentValues(rule: MappingRule, input: SignInAttributes): string[] {
-  const attr = rule.attributeName ?? null;
-  const values = attr && Object.hasOwn(input.attributes, attr) ? (input.attributes[attr] ?? []) : [];
-  return values.filter((v) => v.trim() !== '');
+  runner: TransformRunner,
+): Promise<MappingOutcome[]> {
+  const { specs } = transformSpecs(rules);
+  const results = specs.length > 0 ? await runner.transform(transformItems(specs, input)) : [];
+  return mapValues(rules, input, results);
 }
 
 /** The sign-in's view: every value, or the first failure in mapping order. */
-export async function applyMappings(
-  rules: readonly MappingRule[],
-  input: SignInAttributes,
-  plugins: TransformPlugins,
-): Promise<MappedValue[]> {
-  const outcomes = await evaluateMappings(rules, input, plugins);
+export function valuesOrFailure(outcomes: readonly MappingOutcome[]): MappedValue[] {
   const failed = outcomes.find((o) => o.error);
   if (failed?.error) throw failed.error;
   return outcomes.filter((o) => o.value !== null);
@@ -125,7 +98,7 @@ function evaluateOne(
   rule: MappingRule,
   field: ContactField,
   input: SignInAttributes,
-  transformed: Transformed,
+  transformed: TransformResult | undefined,
 ): ContactValue {
   const attr = rule.attributeName ?? null;
   const ctx = { mappingId: rule.id, attributeName: attr ?? rule.plugin ?? '' };
@@ -144,7 +117,7 @@ function evaluateOne(
     }
     raw = toStrings(transformed.value);
   } else {
-    raw = presentValues(rule, input);
+    raw = presentValues(rule.attributeName, input);
   }
 
   if (raw.length === 0) {
@@ -173,4 +146,19 @@ function toStrings(result: unknown): string[] {
     .filter((v) => v !== null && v !== undefined)
     .map((v) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)))
     .filter((v) => v.trim() !== '');
+}
+
+/** Plugin errors carry a code from the catalog; anything else from a plugin is TRANSFORM_FAILED. */
+export function fromPluginError(e: unknown, path: (string | number)[] = []): AppError {
+  if (e instanceof AppError) return e;
+  const o = (typeof e === 'object' && e !== null ? e : {}) as {
+    code?: unknown;
+    message?: unknown;
+    path?: unknown;
+  };
+  const code =
+    typeof o.code === 'string' && o.code in ErrorCodes ? (o.code as ErrorCode) : 'TRANSFORM_FAILED';
+  const message = typeof o.message === 'string' ? o.message : 'transform plugin failed';
+  const subPath = Array.isArray(o.path) ? (o.path as (string | number)[]) : [];
+  return new AppError(code, message, { path: [...path, ...subPath] }, { cause: e });
 }

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { AppError, parseInput } from '../errors.js';
+import type { PluginCatalog } from '../plugins/catalog.js';
 import {
   type ContactField,
   findContactField,
   KNOWN_MULTI_VALUED_ATTRIBUTES,
 } from '../users/contact-fields.js';
 import { coerceToField } from './coerce.js';
+import { fromPluginError } from './engine.js';
 import { MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
-import { fromPluginError, type TransformPlugins } from './transform.js';
 
 /** A mapping as an admin writes it (create, update, or a draft set to preview). */
 export const MappingFields = z.object({
@@ -37,7 +38,7 @@ export interface CheckedMapping extends MappingFields {
  */
 export function checkMapping(
   raw: unknown,
-  plugins: TransformPlugins,
+  plugins: Pick<PluginCatalog, 'validateParams'>,
   root: (string | number)[],
 ): CheckedMapping {
   const m = parseInput(MappingFields, raw, root.map(String));

@@ -1,8 +1,10 @@
 import { adminChange, snapshot } from '../audit/admin-audit.js';
+import { IdpConnectionRef } from '../connections/connection.graphql.js';
 import { builder } from '../graphql/builder.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
 import { JsonScalar } from '../graphql/scalars.js';
+import type { PluginCatalog, PluginInfo } from '../plugins/catalog.js';
 import { CONTACT_FIELDS, type ContactField } from '../users/contact-fields.js';
 import { AttributeMapping, MappingKind } from './mapping.entity.js';
 import {
@@ -12,7 +14,12 @@ import {
   reorderMappings,
   updateMapping,
 } from './mapping.service.js';
-import type { PluginInfo } from './transform.js';
+
+declare module '../graphql/context.js' {
+  interface Services {
+    plugins: PluginCatalog;
+  }
+}
 
 const ContactFieldTypeEnum = builder.enumType('ContactFieldType', {
   values: ['STRING', 'EMAIL', 'PHONE', 'COUNTRY', 'LANGUAGE', 'STRING_LIST'] as const,
@@ -85,6 +92,15 @@ export const AttributeMappingRef = builder.node(builder.objectRef<AttributeMappi
   }),
 });
 
+builder.objectField(IdpConnectionRef, 'mappings', (t) =>
+  t.field({
+    type: [AttributeMappingRef],
+    description: 'The attribute mappings, in the order they apply',
+    resolve: (c, _args, ctx) =>
+      ctx.em.find(AttributeMapping, { connection: c.id }, { orderBy: { position: 'asc' } }),
+  }),
+);
+
 builder.queryField('contactFields', (t) =>
   t.field({
     type: [ContactFieldRef],
@@ -99,7 +115,7 @@ builder.queryField('transformPlugins', (t) =>
     nullable: true,
     authScopes: { admin: true },
     description: 'The installed transform plugins with their parameter JSON Schema.',
-    resolve: (_root, _args, ctx) => ctx.plugins.list(),
+    resolve: (_root, _args, ctx) => ctx.services.plugins.list(),
   }),
 );
 
@@ -161,7 +177,7 @@ builder.mutationField('addAttributeMapping', (t) =>
     resolve: (_root, { input }, ctx) =>
       typedErrors(() =>
         adminChange(ctx, 'mapping.add', async (em) => {
-          const mapping = await addMapping(em, ctx.plugins, {
+          const mapping = await addMapping(em, ctx.services.plugins, {
             connectionId: decodeId(String(input.connectionId), 'IdpConnection', ['input', 'connectionId']),
             position: input.position,
             mapping: definition(input.mapping),
@@ -192,7 +208,7 @@ builder.mutationField('updateAttributeMapping', (t) =>
           const id = decodeId(String(input.id), 'AttributeMapping', ['input', 'id']);
           const current = await em.findOne(AttributeMapping, { id });
           const before = current ? snapshot(current) : null;
-          const mapping = await updateMapping(em, ctx.plugins, id, definition(input.mapping));
+          const mapping = await updateMapping(em, ctx.services.plugins, id, definition(input.mapping));
           return { result: mapping, targetType: 'AttributeMapping', targetId: id, before, after: mapping };
         }),
       ),

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { IdpConnection } from '../connections/connection.entity.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { AppError, parseInput } from '../errors.js';
+import type { PluginCatalog } from '../plugins/catalog.js';
 import { AttributeMapping } from './mapping.entity.js';
 import { type CheckedMapping, checkMapping } from './mapping-rules.js';
-import type { TransformPlugins } from './transform.js';
 
 const Placement = z.object({
   connectionId: z.uuid(),
@@ -44,7 +44,7 @@ async function flushMapping(em: EntityManager, column: string) {
 /** Adds a mapping at a position (default last), validated first; positions stay 0..n-1. */
 export async function addMapping(
   em: EntityManager,
-  plugins: TransformPlugins,
+  plugins: PluginCatalog,
   input: Record<string, unknown>,
 ): Promise<AttributeMapping> {
   const placement = parseInput(Placement, input);
@@ -75,7 +75,7 @@ export async function addMapping(
 /** Replaces a mapping's definition (its position stays), validated like a new one. */
 export async function updateMapping(
   em: EntityManager,
-  plugins: TransformPlugins,
+  plugins: PluginCatalog,
   id: string,
   input: Record<string, unknown>,
 ): Promise<AttributeMapping> {

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type LoadedPlugin, validateDefinition } from '../../kit/definition.js';
 import { PluginLoadError } from '../../kit/errors.js';
 import { ALLOWED_PACKAGES } from '../../kit/index.js';
 import { expressionPlugin } from './builtin-expression.js';
 import { checkPluginSource } from './source-check.js';
+
+/** The repository's `plugins/` directory. */
+export const DEFAULT_PLUGIN_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
 
 const PLUGIN_FILE = /^[^.].*\.(?:ts|js)$/;
 const NOT_PLUGIN = /\.(?:test|spec)\.[^.]+$|\.d\.ts$/;

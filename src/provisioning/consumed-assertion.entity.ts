@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
  * An (issuer, assertion id) accepted once. Kept until the assertion could no longer validate anyway
@@ -18,3 +19,8 @@ export const ConsumedAssertion = defineEntity({
   },
 });
 export type ConsumedAssertion = InferEntity<typeof ConsumedAssertion>;
+
+/** Replay records are only needed until their assertions expire. */
+export async function sweepConsumedAssertions(em: EntityManager): Promise<number> {
+  return em.nativeDelete(ConsumedAssertion, { expiresAt: { $lt: new Date() } });
+}

@@ -188,7 +188,7 @@ function checkWindow(el: Element, now: number, skewMs: number, what: string): vo
   }
 }
 
-function readAttributes(assertion: Element): Record<string, string[]> {
+export function readAttributes(assertion: Element): Record<string, string[]> {
   const attributes: Record<string, string[]> = Object.create(null);
   for (const statement of childElements(assertion, NS.assertion, 'AttributeStatement')) {
     for (const attr of childElements(statement, NS.assertion, 'Attribute')) {

@@ -189,17 +189,21 @@ const FIRST_ISSUER = /<(?:[A-Za-z_][\w.-]*:)?Issuer\b[^>]*>\s*([^<]+?)\s*<\/(?:[
 
 /**
  * The Issuer a response claims, found by a text search instead of a parse, to route it to its
- * connection when a worker will parse and check it anyway. Untrusted like `claimedIssuer`: only that
- * connection's keys can then verify the response, and its Issuer is checked after. null when the
- * input does not look right: the caller then parses it here for the precise refusal.
+ * connection when a worker will parse and check it anyway; and whether it carries an encrypted
+ * assertion (the worker then needs the SP's decryption key). Untrusted like `claimedIssuer`: only
+ * that connection's keys can then verify the response, and its Issuer is checked after. null when
+ * the input does not look right: the caller then parses it here for the precise refusal.
  */
-export function sniffIssuer(base64: unknown, maxBytes: number): string | null {
+export function sniffIssuer(
+  base64: unknown,
+  maxBytes: number,
+): { issuer: string; encrypted: boolean } | null {
   if (typeof base64 !== 'string' || base64.length > Math.ceil((maxBytes * 4) / 3) + 8) return null;
   const compact = base64.trim();
   if (compact === '' || !BASE64.test(compact)) return null;
-  const head = Buffer.from(compact, 'base64')
-    .subarray(0, 64 * 1024)
-    .toString('utf8');
-  const match = FIRST_ISSUER.exec(head);
-  return match?.[1] && !match[1].includes('&') ? match[1] : null;
+  const bytes = Buffer.from(compact, 'base64');
+  const match = FIRST_ISSUER.exec(bytes.subarray(0, 64 * 1024).toString('utf8'));
+  const issuer = match?.[1];
+  if (!issuer || issuer.includes('&')) return null;
+  return { issuer, encrypted: bytes.includes('EncryptedAssertion') };
 }

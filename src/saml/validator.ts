@@ -1,5 +1,4 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { IdpConnection } from '../connections/connection.entity.js';
 import { AppError } from '../errors.js';
 import {
   type AssertionExpectations,
@@ -10,28 +9,30 @@ import {
 import { inspectEncryptedAssertion } from './encrypted.js';
 import type { IncomingResponse } from './incoming.js';
 import { guardResponse } from './signature-guard.js';
-import type { SpKeyStore } from './sp-keys.js';
 import { signatureOf, verifySignature } from './verify-signature.js';
 
 export type { ValidatedAssertion } from './assertion.js';
 
-export interface SamlValidatorOptions {
+/** Who the responses must be for: this service provider's entity id and ACS URL. */
+export interface SpExpectations {
   spEntityId: string;
   acsUrl: string;
-  /** The SP decryption key, fetched only when a response carries an EncryptedAssertion. */
-  spKeys: SpKeyStore;
 }
 
-export type ConnectionTrust = Pick<
-  IdpConnection,
-  | 'id'
-  | 'entityId'
-  | 'certificates'
-  | 'wantResponseSigned'
-  | 'clockSkewSeconds'
-  | 'nameIdFormat'
-  | 'allowSha1'
->;
+export type SamlValidatorOptions = SpExpectations;
+
+/** What a connection trusts and expects of its IdP: plain data, so that it crosses to worker threads. */
+export interface ConnectionTrust {
+  id: string;
+  entityId: string;
+  /** Pinned signing certificates; the fingerprints tell when the parsed keys must be renewed. */
+  certificates: readonly { pem: string; fingerprintSha256: string }[];
+  wantResponseSigned: boolean;
+  clockSkewSeconds: number;
+  /** The NameID Format responses must carry; null = any but transient. */
+  nameIdFormat?: string | null;
+  allowSha1: boolean;
+}
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
@@ -63,7 +64,12 @@ export function createSamlValidator(opts: SamlValidatorOptions) {
     return keys;
   }
 
-  async function validate(conn: ConnectionTrust, incoming: IncomingResponse): Promise<ValidatedAssertion> {
+  /** `decryptionKey`: the SP's key (PEM), needed only when the response carries an EncryptedAssertion. */
+  async function validate(
+    conn: ConnectionTrust,
+    incoming: IncomingResponse,
+    decryptionKey?: string,
+  ): Promise<ValidatedAssertion> {
     if (incoming.status !== SUCCESS) {
       throw new AppError('SAML_STATUS_NOT_SUCCESS', 'IdP returned a non-success status', {
         status: incoming.status ?? 'missing',
@@ -83,8 +89,10 @@ export function createSamlValidator(opts: SamlValidatorOptions) {
     let unverified: Element;
     let assertionDocument: string;
     if (guarded.encryptedAssertion) {
-      const decryptionPvk = (await opts.spKeys.get()).decryption.privateKeyPem;
-      const decrypted = await inspectEncryptedAssertion(guarded.encryptedAssertion, decryptionPvk, policy);
+      if (decryptionKey === undefined) {
+        throw new AppError('SAML_DECRYPTION_FAILED', 'the encrypted assertion could not be decrypted');
+      }
+      const decrypted = await inspectEncryptedAssertion(guarded.encryptedAssertion, decryptionKey, policy);
       unverified = decrypted.assertion;
       assertionDocument = decrypted.xml;
     } else {
@@ -127,12 +135,4 @@ export function createSamlValidator(opts: SamlValidatorOptions) {
 
   return { validate };
 }
-
-/**
- * What the ACS needs of a validator. A validator that parses the response itself (the worker pool)
- * also takes it still encoded, so the main thread need not parse it just to route it.
- */
-export interface SamlValidator {
-  validate(conn: ConnectionTrust, incoming: IncomingResponse): Promise<ValidatedAssertion>;
-  validateEncoded?(conn: ConnectionTrust, base64: string): Promise<ValidatedAssertion>;
-}
+export type SamlValidator = ReturnType<typeof createSamlValidator>;

@@ -1,7 +1,5 @@
 import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
-import { License } from '../licenses/license.entity.js';
-import { LicenseRef } from '../licenses/license.graphql.js';
 import { CONTACT_FIELDS } from './contact-fields.js';
 import { Contact, User } from './user.entity.js';
 
@@ -72,22 +70,6 @@ builder.node(UserRef, {
         const contacts = rows.map(plainRows(ctx.em, Contact));
         const byUser = new Map(contacts.map((c) => [userId(c), c]));
         return ids.map((id) => byUser.get(id) ?? null);
-      },
-      resolve: (u) => u.id,
-    }),
-    licenses: t.loadableList({
-      type: LicenseRef,
-      description: 'Licenses granted to this user',
-      load: async (ids: string[], ctx) => {
-        const rows = await ctx.em.execute<Row[]>(
-          `select g.user_id as grant_user_id, l.* from license_grant g join license l on l.id = g.license_id
-           where g.user_id in (?)`,
-          [ids],
-        );
-        const toLicense = plainRows(ctx.em, License);
-        const byUser = new Map<string, License[]>(ids.map((id) => [id, []]));
-        for (const row of rows) byUser.get(String(row.grant_user_id))?.push(toLicense(row));
-        return ids.map((id) => (byUser.get(id) ?? []).sort((a, b) => a.name.localeCompare(b.name)));
       },
       resolve: (u) => u.id,
     }),

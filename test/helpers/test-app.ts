@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { openOrm } from '../../src/orm.js';
-import { DEFAULT_PLUGIN_DIR, loadPlugins, type PluginRegistry } from '../../src/plugins/loader.js';
+import { startWorkers, type Workers } from '../../src/workers/workers.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const PUBLIC_URL = 'https://sp.jitprov.test';
@@ -31,12 +31,12 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
-let pluginRegistry: Promise<PluginRegistry> | undefined;
+let sharedPool: Promise<Workers> | undefined;
 
-/** The repository's plugins, loaded once per test file (workers stop when the file's process ends). */
-export function sharedPlugins(): Promise<PluginRegistry> {
-  pluginRegistry ??= loadPlugins(DEFAULT_PLUGIN_DIR, { poolSize: 2 });
-  return pluginRegistry;
+/** The worker threads with the repository's plugins, started once per test file (they stop with its process). */
+export function sharedWorkers(): Promise<Workers> {
+  sharedPool ??= startWorkers({ size: 2 });
+  return sharedPool;
 }
 
 export interface TestApp {
@@ -71,12 +71,10 @@ export async function createTestApp(
     poolSize: config.dbPoolSize,
     ...(onQuery ? { onQuery } : {}),
   });
-  const plugins = await sharedPlugins();
+  const workers = await sharedWorkers();
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const peers: MikroORM[] = [];
-  const apps: App[] = [];
-  const app = createApp({ config, orm, logger, plugins });
-  apps.push(app);
+  const app = createApp({ config, orm, logger, workers });
   return {
     app,
     orm,
@@ -86,12 +84,9 @@ export async function createTestApp(
     spawnPeer: async () => {
       const peerOrm = await openOrm({ databaseUrl: db.url, poolSize: config.dbPoolSize, migrate: false });
       peers.push(peerOrm);
-      const peer = createApp({ config, orm: peerOrm, logger, plugins });
-      apps.push(peer);
-      return peer;
+      return createApp({ config, orm: peerOrm, logger, workers });
     },
     close: async () => {
-      await Promise.all(apps.map((a) => a.close()));
       await Promise.all(peers.map((p) => p.close()));
       await orm.close();
       await pool.end();

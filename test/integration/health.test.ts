@@ -8,7 +8,7 @@ import {
   createTestApp,
   createTestDatabase,
   PUBLIC_URL,
-  sharedPlugins,
+  sharedWorkers,
   type TestApp,
 } from '../helpers/test-app.js';
 
@@ -48,7 +48,7 @@ describe('health and metadata routes', () => {
     const db = await createTestDatabase();
     const config = loadConfig({ NODE_ENV: 'test', PUBLIC_URL, ADMIN_TOKEN, DATABASE_URL: db.url });
     const orm = await openOrm({ databaseUrl: db.url, poolSize: 2 });
-    const app = createApp({ config, orm, logger: pino({ level: 'silent' }), plugins: await sharedPlugins() });
+    const app = createApp({ config, orm, logger: pino({ level: 'silent' }), workers: await sharedWorkers() });
     try {
       expect((await get(app, '/readyz')).status).toBe(200);
       await db.drop(); // terminates the pool's connections; new ones are refused
@@ -57,7 +57,6 @@ describe('health and metadata routes', () => {
       expect(await res.json()).toEqual({ status: 'unavailable', reason: 'database unreachable' });
       expect((await get(app, '/healthz')).status).toBe(200);
     } finally {
-      await app.close();
       await orm.close().catch(() => {});
     }
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { TransformError } from '../../kit/errors.js';
+import type { TransformInput } from '../../kit/index.js';
 import { evaluateMappings, type MappingRule } from '../../src/mapping/engine.js';
-import type { TransformInput, TransformPlugins } from '../../src/mapping/transform.js';
+import type { TransformResult, TransformRunner } from '../../src/mapping/transform-calls.js';
 
 const rule = (over: Partial<MappingRule>): MappingRule => ({
   id: `m-${over.column}`,
@@ -20,21 +22,14 @@ const rule = (over: Partial<MappingRule>): MappingRule => ({
 /** A registry that records how it was called; `upper` uppercases, `broken` fails. */
 function recordingPlugins() {
   const calls: string[] = [];
-  const one = (name: string, input: TransformInput) => {
-    if (name === 'broken') throw Object.assign(new Error('broken on purpose'), { code: 'TRANSFORM_FAILED' });
-    return String(input.value).toUpperCase();
-  };
-  const plugins: TransformPlugins = {
-    validateParams: (_name, params) => params,
-    evaluateMany: async (items) => {
-      calls.push(`evaluateMany:${items.map((i) => i.name).join(',')}`);
-      return items.map((i) => {
-        try {
-          return { ok: true as const, value: one(i.name, i.input) };
-        } catch (error) {
-          return { ok: false as const, error };
-        }
-      });
+  const one = (name: string, input: TransformInput): TransformResult =>
+    name === 'broken'
+      ? { ok: false, error: new TransformError('TRANSFORM_FAILED', 'broken on purpose', name, 'error') }
+      : { ok: true, value: String(input.value).toUpperCase() };
+  const plugins: TransformRunner = {
+    transform: async (items) => {
+      calls.push(`evaluateMany:${items.map((i) => i.plugin).join(',')}`);
+      return items.map((i) => one(i.plugin, i.input));
     },
   };
   return { plugins, calls };

@@ -1,11 +1,9 @@
 import jsonata from 'jsonata';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  loadPlugins,
-  type PluginRegistry,
-  type TransformError,
-  type TransformInput,
-} from '../../src/plugins/loader.js';
+import type { TransformError } from '../../kit/errors.js';
+import type { TransformInput } from '../../kit/index.js';
+import { startWorkers, type Workers } from '../../src/workers/workers.js';
+import { evaluate } from '../helpers/transforms.js';
 
 const DEADLINE_MS = 250;
 // Generous: CI runs other test files on the same two cores while this one measures.
@@ -22,22 +20,22 @@ const input = (over: Partial<TransformInput> = {}): TransformInput => ({
   ...over,
 });
 
-let registry: PluginRegistry;
+let registry: Workers;
 /** JSONata's own time limit practically off: only the hard deadline can stop a runaway here. */
-let hardOnly: PluginRegistry;
+let hardOnly: Workers;
 
 beforeAll(async () => {
   [registry, hardOnly] = await Promise.all([
-    loadPlugins(undefined, { poolSize: 2, deadlineMs: DEADLINE_MS }),
-    loadPlugins(undefined, { poolSize: 2, deadlineMs: DEADLINE_MS, timeoutMs: 60_000 }),
+    startWorkers({ size: 2, transformDeadlineMs: DEADLINE_MS }),
+    startWorkers({ size: 2, transformDeadlineMs: DEADLINE_MS, timeoutMs: 60_000 }),
   ]);
 });
 afterAll(async () => {
   await Promise.all([registry.close(), hardOnly.close()]);
 });
 
-const run = (r: PluginRegistry, expression: string, inp = input()): Promise<unknown> =>
-  r.evaluate('expression', { expression }, inp);
+const run = (r: Workers, expression: string, inp = input()): Promise<unknown> =>
+  evaluate(r, 'expression', { expression }, inp);
 
 async function failure(promise: Promise<unknown>): Promise<TransformError> {
   const outcome = await promise.then(
@@ -49,7 +47,7 @@ async function failure(promise: Promise<unknown>): Promise<TransformError> {
 }
 
 /** Waits until every worker of a registry is up again (a stopped one is replaced in the background). */
-async function fullStrength(r: PluginRegistry): Promise<void> {
+async function fullStrength(r: Workers): Promise<void> {
   await vi.waitFor(
     () => {
       const s = r.stats();
@@ -63,7 +61,7 @@ async function fullStrength(r: PluginRegistry): Promise<void> {
  * Runs a runaway while the main event loop ticks and another evaluation is answered; returns how
  * the runaway ended, how long it took, how often the loop ticked and when the other one finished.
  */
-async function runawayBeside(r: PluginRegistry, expression: string) {
+async function runawayBeside(r: Workers, expression: string) {
   await fullStrength(r);
   let ticks = 0;
   const timer = setInterval(() => ticks++, 5);
@@ -106,7 +104,8 @@ describe('runaway expressions', () => {
     await fullStrength(registry);
     const t0 = performance.now();
     const error = await failure(
-      registry.evaluate(
+      evaluate(
+        registry,
         'regex-extract',
         { pattern: '^(a+)+$', group: 1 },
         input({ values: [`${'a'.repeat(40)}!`] }),
@@ -166,7 +165,7 @@ describe('1,000 concurrent evaluations, each with its own input', () => {
     const names = inputs.map((_, i) => `Given${i} Family${i}`);
     const results = await Promise.all(
       names.map((name) =>
-        registry.evaluate('display-name', { part: 'family' }, input({ value: name, values: [name] })),
+        evaluate(registry, 'display-name', { part: 'family' }, input({ value: name, values: [name] })),
       ),
     );
     expect(results).toEqual(names.map((_, i) => `Family${i}`));
@@ -174,7 +173,7 @@ describe('1,000 concurrent evaluations, each with its own input', () => {
 
   it('in one thread, interleaved on one compiled expression (upstream jsonata issue 804)', async () => {
     // Interleaved evaluations share JSONata's wall clock, so the soft limit is raised here.
-    const inProcess = await loadPlugins(undefined, { poolSize: 0, timeoutMs: 60_000 });
+    const inProcess = await startWorkers({ size: 0, timeoutMs: 60_000 });
     try {
       const results = await Promise.all(inputs.map((inp) => run(inProcess, EXPRESSION, inp)));
       expect(results).toEqual(expected);
@@ -196,7 +195,7 @@ describe('1,000 concurrent evaluations, each with its own input', () => {
 
 describe('close()', () => {
   it('terminates the workers; later evaluations fail', async () => {
-    const r = await loadPlugins(undefined, { poolSize: 1 });
+    const r = await startWorkers({ size: 1 });
     expect(r.stats().workers).toBe(1);
     await r.close();
     expect(r.stats().workers).toBe(0);
@@ -210,11 +209,11 @@ describe('close()', () => {
 describe('several transforms as one job (one sign-in)', () => {
   it('gives each its own result or error, in order', async () => {
     await fullStrength(registry);
-    const results = await registry.evaluateMany([
-      { name: 'expression', params: { expression: '$uppercase($nameId)' }, input: input() },
-      { name: 'expression', params: { expression: '$error("no")' }, input: input() },
-      { name: 'no-such-plugin', params: {}, input: input() },
-      { name: 'lowercase-trim', params: {}, input: input({ value: ' Ada ', values: [' Ada '] }) },
+    const results = await registry.transform([
+      { plugin: 'expression', params: { expression: '$uppercase($nameId)' }, input: input() },
+      { plugin: 'expression', params: { expression: '$error("no")' }, input: input() },
+      { plugin: 'no-such-plugin', params: {}, input: input() },
+      { plugin: 'lowercase-trim', params: {}, input: input({ value: ' Ada ', values: [' Ada '] }) },
     ]);
     expect(results).toMatchObject([
       { ok: true, value: 'ADA' },
@@ -227,9 +226,9 @@ describe('several transforms as one job (one sign-in)', () => {
   it('a runaway stops the whole job at n deadlines, names the job, and the pool recovers', async () => {
     await fullStrength(hardOnly);
     const t0 = performance.now();
-    const results = await hardOnly.evaluateMany([
-      { name: 'expression', params: { expression: '$uppercase($nameId)' }, input: input() },
-      { name: 'expression', params: { expression: TAIL_RECURSION }, input: input() },
+    const results = await hardOnly.transform([
+      { plugin: 'expression', params: { expression: '$uppercase($nameId)' }, input: input() },
+      { plugin: 'expression', params: { expression: TAIL_RECURSION }, input: input() },
     ]);
     const at = performance.now() - t0;
     expect(at).toBeGreaterThanOrEqual(2 * DEADLINE_MS - 5);

@@ -2,19 +2,16 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_PLUGIN_DIR,
-  isPluginLoadError,
-  loadPlugins,
-  type PluginLoadError,
-  type PluginRegistry,
-} from '../../src/plugins/loader.js';
+import { isPluginLoadError, type PluginLoadError } from '../../kit/errors.js';
+import { DEFAULT_PLUGIN_DIR } from '../../src/plugins/discover.js';
+import { startWorkers, type Workers } from '../../src/workers/workers.js';
+import { evaluate } from '../helpers/transforms.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/bad-plugins/', import.meta.url));
 
 async function refusal(fixture: string): Promise<PluginLoadError> {
   // In-process: the refusals come from the loader's checks, before any worker would start.
-  const error = await loadPlugins(path.join(FIXTURES, fixture), { poolSize: 0 }).then(
+  const error = await startWorkers({ pluginDir: path.join(FIXTURES, fixture), size: 0 }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -80,9 +77,10 @@ describe('plugin loader refusals (each names the file and the fault)', () => {
 
 describe('loading through the workers', () => {
   it('refuses the same way when the workers find the fault first', async () => {
-    const error = await loadPlugins(path.join(FIXTURES, 'forbidden-import-fs'), { poolSize: 1 }).catch(
-      (e: unknown) => e,
-    );
+    const error = await startWorkers({
+      pluginDir: path.join(FIXTURES, 'forbidden-import-fs'),
+      size: 1,
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'PLUGIN_FORBIDDEN_IMPORT',
       message: expect.stringMatching(/reads-files\.ts: line 1: imports "node:fs"/),
@@ -91,8 +89,9 @@ describe('loading through the workers', () => {
 
   it('gives up on a plugin whose top-level code never finishes, instead of hanging the start', async () => {
     const t0 = performance.now();
-    const error = await loadPlugins(path.join(FIXTURES, 'top-level-loop'), {
-      poolSize: 1,
+    const error = await startWorkers({
+      pluginDir: path.join(FIXTURES, 'top-level-loop'),
+      size: 1,
       startupMs: 2000,
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({
@@ -103,19 +102,19 @@ describe('loading through the workers', () => {
   });
 
   it('refuses nonsense options', async () => {
-    await expect(loadPlugins(undefined, { poolSize: -1 })).rejects.toThrow(/poolSize must be a whole number/);
+    await expect(startWorkers({ size: -1 })).rejects.toThrow(/size must be a whole number/);
   });
 });
 
 describe('the shipped plugins', () => {
-  let registry: PluginRegistry;
+  let registry: Workers;
   beforeAll(async () => {
-    registry = await loadPlugins(DEFAULT_PLUGIN_DIR, { poolSize: 1 });
+    registry = await startWorkers({ pluginDir: DEFAULT_PLUGIN_DIR, size: 1 });
   });
   afterAll(() => registry.close());
 
   it('all load, with the built-in expression plugin first', () => {
-    expect(registry.list().map((p) => p.name)).toEqual([
+    expect(registry.plugins.list().map((p) => p.name)).toEqual([
       'expression',
       'display-name',
       'email-from-upn',
@@ -129,13 +128,13 @@ describe('the shipped plugins', () => {
   });
 
   it('describes each plugin for the admin form: version, description, JSON Schema, examples', () => {
-    for (const info of registry.list()) {
+    for (const info of registry.plugins.list()) {
       expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
       expect(info.description.length).toBeGreaterThan(10);
       expect(info.paramsJsonSchema).toMatchObject({ type: 'object' });
       expect(info.examples.length).toBeGreaterThan(0);
     }
-    expect(registry.get('value-map')?.paramsJsonSchema).toMatchObject({
+    expect(registry.plugins.get('value-map')?.paramsJsonSchema).toMatchObject({
       type: 'object',
       properties: {
         map: { type: 'object', additionalProperties: { type: 'string' } },
@@ -144,15 +143,15 @@ describe('the shipped plugins', () => {
       },
       required: ['map'],
     });
-    expect(registry.get('expression')).toMatchObject({
+    expect(registry.plugins.get('expression')).toMatchObject({
       builtin: true,
       paramsJsonSchema: { properties: { expression: { type: 'string', maxLength: 4000 } } },
     });
-    expect(registry.get('nope')).toBeUndefined();
+    expect(registry.plugins.get('nope')).toBeUndefined();
   });
 
   it('fills example inputs the way a sign-in presents them', () => {
-    const example = registry.get('join')?.examples[0];
+    const example = registry.plugins.get('join')?.examples[0];
     expect(example?.input).toEqual({
       value: ['Sales', 'EMEA'],
       values: ['Sales', 'EMEA'],
@@ -180,17 +179,17 @@ export default defineTransform({
   it('is never run: a replacement worker refuses code the server did not check', async () => {
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'changing.ts'), source('$uppercase($value)'));
-    const registry = await loadPlugins(dir, { poolSize: 1, deadlineMs: 100 });
+    const registry = await startWorkers({ pluginDir: dir, size: 1, transformDeadlineMs: 100 });
     try {
       const input = { value: 'a', values: ['a'], attributes: {}, nameId: '' };
-      expect(await registry.evaluate('changing', {}, input)).toBe('A');
+      expect(await evaluate(registry, 'changing', {}, input)).toBe('A');
       await writeFile(path.join(dir, 'changing.ts'), source('$lowercase($value)'));
       // Stop the only worker, so that a new one has to load the plugins again.
       const runaway = { expression: '$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)' };
-      await expect(registry.evaluate('expression', runaway, input)).rejects.toMatchObject({
+      await expect(evaluate(registry, 'expression', runaway, input)).rejects.toMatchObject({
         reason: 'deadline',
       });
-      await expect(registry.evaluate('changing', {}, input)).rejects.toMatchObject({
+      await expect(evaluate(registry, 'changing', {}, input)).rejects.toMatchObject({
         code: 'TRANSFORM_FAILED',
         reason: 'unavailable',
         message: expect.stringMatching(/plugins changed since the server started.*restart the server/),

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPlugins, type PluginParamsError, type PluginRegistry } from '../../src/plugins/loader.js';
+import type { PluginParamsError } from '../../kit/errors.js';
+import { startWorkers, type Workers } from '../../src/workers/workers.js';
 
-let registry: PluginRegistry;
+let registry: Workers;
 beforeAll(async () => {
-  registry = await loadPlugins(undefined, { poolSize: 0 });
+  registry = await startWorkers({ size: 0 });
 });
 afterAll(() => registry.close());
 
 function refusal(plugin: string, params: unknown): PluginParamsError {
   try {
-    registry.validateParams(plugin, params);
+    registry.plugins.validateParams(plugin, params);
   } catch (e) {
     return e as PluginParamsError;
   }
@@ -18,14 +19,16 @@ function refusal(plugin: string, params: unknown): PluginParamsError {
 
 describe('validateParams', () => {
   it('returns the parsed parameters with defaults applied', () => {
-    expect(registry.validateParams('display-name', { part: 'given' })).toEqual({
+    expect(registry.plugins.validateParams('display-name', { part: 'given' })).toEqual({
       part: 'given',
       middleNames: 'given',
       singleNameAs: 'given',
     });
-    expect(registry.validateParams('phone-e164', { defaultCountry: 'de' })).toEqual({ defaultCountry: 'DE' });
+    expect(registry.plugins.validateParams('phone-e164', { defaultCountry: 'de' })).toEqual({
+      defaultCountry: 'DE',
+    });
     expect(
-      registry.validateParams('email-from-upn', { domains: { 'Corp.Example.LOCAL': 'example.com' } }),
+      registry.plugins.validateParams('email-from-upn', { domains: { 'Corp.Example.LOCAL': 'example.com' } }),
     ).toEqual({
       domains: { 'corp.example.local': 'example.com' },
       lowercase: true,

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPlugins, type PluginRegistry, type TransformInput } from '../../src/plugins/loader.js';
+import type { TransformInput } from '../../kit/index.js';
+import { startWorkers, type Workers } from '../../src/workers/workers.js';
+import { evaluate } from '../helpers/transforms.js';
 
 const input: TransformInput = {
   value: 'ada',
@@ -9,15 +11,15 @@ const input: TransformInput = {
   nameId: 'ada@example.com',
 };
 
-let registry: PluginRegistry;
+let registry: Workers;
 beforeAll(async () => {
-  registry = await loadPlugins(undefined, { poolSize: 1 });
+  registry = await startWorkers({ size: 1 });
 });
 afterAll(() => registry.close());
 
 /** What an expression gives back: its value, or the failure's code. */
 async function outcome(expression: string): Promise<unknown> {
-  return registry.evaluate('expression', { expression }, input).then(
+  return evaluate(registry, 'expression', { expression }, input).then(
     (value) => ({ value }),
     (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
   );
@@ -69,7 +71,8 @@ describe('an inline expression reaches nothing but its inputs', () => {
   });
 
   it('returns a "__proto__" key as plain data', async () => {
-    const result = await registry.evaluate(
+    const result = await evaluate(
+      registry,
       'expression',
       { expression: '{"__proto__": {"admin": true}, "a": 1}' },
       input,
@@ -94,12 +97,12 @@ describe('the worker boundary', () => {
 
   it('keeps the server’s environment (secrets) from plugin code', async () => {
     process.env.PLUGIN_PROBE_SECRET = 'hunter2';
-    const pooled = await loadPlugins(PROBE_DIR, { poolSize: 1 });
-    const inProcess = await loadPlugins(PROBE_DIR, { poolSize: 0 });
+    const pooled = await startWorkers({ pluginDir: PROBE_DIR, size: 1 });
+    const inProcess = await startWorkers({ pluginDir: PROBE_DIR, size: 0 });
     try {
       // The same code run in the server's own thread would see it: the worker is what withholds it.
-      expect(await inProcess.evaluate('env-probe', params, probeInput)).toBe(true);
-      expect(await pooled.evaluate('env-probe', params, probeInput)).toBe(false);
+      expect(await evaluate(inProcess, 'env-probe', params, probeInput)).toBe(true);
+      expect(await evaluate(pooled, 'env-probe', params, probeInput)).toBe(false);
     } finally {
       delete process.env.PLUGIN_PROBE_SECRET;
       await Promise.all([pooled.close(), inProcess.close()]);

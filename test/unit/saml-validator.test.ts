@@ -9,20 +9,14 @@ const IDP = 'https://idp.example/';
 
 let key: IdpKeyPair;
 let connection: ConnectionTrust;
-const validator = createSamlValidator({
-  spEntityId: SP,
-  acsUrl: ACS,
-  spKeys: { get: () => Promise.reject(new Error('no encrypted assertions here')) },
-});
+const validator = createSamlValidator({ spEntityId: SP, acsUrl: ACS });
 
 beforeAll(async () => {
   key = await generateIdpKeyPair();
   connection = {
     id: 'c1',
     entityId: IDP,
-    certificates: [
-      { pem: key.certPem, subject: 'CN=idp', notBefore: '', notAfter: '', fingerprintSha256: 'fp' },
-    ],
+    certificates: [{ pem: key.certPem, fingerprintSha256: 'fp' }],
     wantResponseSigned: false,
     clockSkewSeconds: 60,
     nameIdFormat: null,

@@ -1,10 +1,38 @@
-import type { AppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { ErrorCodeEnum, InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
 import { JsonScalar } from '../graphql/scalars.js';
-import { definition, MappingDefinitionInput } from './mapping.graphql.js';
-import { type Preview, type PreviewRow, previewMappings } from './preview.js';
+import { definition, MappingDefinitionInput } from '../mapping/mapping.graphql.js';
+import { type Preview, type PreviewRow, previewMappings } from '../provisioning/preview.js';
+import { readUnverifiedSample } from '../saml/sample.js';
+import type { Workers } from '../workers/workers.js';
+
+declare module '../graphql/context.js' {
+  interface Services {
+    workers: Workers;
+  }
+}
+
+/** The sample a preview runs on: a captured SAMLResponse, or a NameID with attributes. */
+function sampleOf(input: {
+  nameId?: string | null;
+  attributes?: { name: string; values: string[] }[] | null;
+  samlResponse?: string | null;
+}): { nameId: string; attributes: Record<string, string[]> } {
+  if (input.samlResponse) {
+    const read = readUnverifiedSample(input.samlResponse);
+    return { nameId: input.nameId ?? read.nameId, attributes: read.attributes };
+  }
+  if (!input.nameId) {
+    throw new AppError('VALIDATION_FAILED', 'give a nameId with attributes, or a samlResponse', {
+      path: ['input', 'nameId'],
+    });
+  }
+  const attributes: Record<string, string[]> = Object.create(null);
+  for (const a of input.attributes ?? []) attributes[a.name] = [...(attributes[a.name] ?? []), ...a.values];
+  return { nameId: input.nameId, attributes };
+}
 
 const FieldErrorRef = builder.objectRef<AppError>('FieldError').implement({
   description: 'Why one mapping could not produce its value.',
@@ -68,13 +96,15 @@ builder.queryField('previewMappings', (t) =>
     args: { input: t.arg({ type: PreviewMappingsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       typedErrors(() =>
-        previewMappings(ctx.em, ctx.plugins, {
-          connectionId: decodeId(String(input.connectionId), 'IdpConnection', ['input', 'connectionId']),
-          nameId: input.nameId,
-          attributes: input.attributes,
-          samlResponse: input.samlResponse,
-          mappings: input.mappings?.map(definition),
-        }),
+        previewMappings(
+          ctx.em,
+          { plugins: ctx.services.plugins, transforms: ctx.services.workers },
+          {
+            connectionId: decodeId(String(input.connectionId), 'IdpConnection', ['input', 'connectionId']),
+            sample: () => sampleOf(input),
+            mappings: input.mappings?.map(definition),
+          },
+        ),
       ),
   }),
 );

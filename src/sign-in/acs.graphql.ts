@@ -4,9 +4,15 @@ import { License } from '../licenses/license.entity.js';
 import { LicenseRef } from '../licenses/license.graphql.js';
 import { Contact, User } from '../users/user.entity.js';
 import { ContactRef, UserRef } from '../users/user.graphql.js';
-import type { AcsResult } from './acs.service.js';
+import type { SignInFlow, SignInResult } from './flow.js';
 
-const SignInResultRef = builder.objectRef<AcsResult>('SignInResult').implement({
+declare module '../graphql/context.js' {
+  interface Services {
+    signIn: SignInFlow;
+  }
+}
+
+const SignInResultRef = builder.objectRef<SignInResult>('SignInResult').implement({
   description: 'A completed sign-in: the (possibly just provisioned) user and a session token.',
   fields: (t) => ({
     created: t.exposeBoolean('created', { description: 'True when this sign-in provisioned the user' }),
@@ -31,8 +37,11 @@ const SignInResultRef = builder.objectRef<AcsResult>('SignInResult').implement({
               { orderBy: { name: 'asc' } },
             ),
     }),
-    sessionToken: t.exposeString('sessionToken', { description: 'Opaque bearer token for this user' }),
-    sessionExpiresAt: t.expose('sessionExpiresAt', { type: 'DateTime' }),
+    sessionToken: t.string({
+      description: 'Opaque bearer token for this user',
+      resolve: (r) => r.session.token,
+    }),
+    sessionExpiresAt: t.field({ type: 'DateTime', resolve: (r) => r.session.expiresAt }),
     redirectTo: t.exposeString('redirectTo', {
       nullable: true,
       description: 'The relayState given, as an absolute URL of an allowed origin (null when none was given)',
@@ -60,7 +69,7 @@ builder.mutationField('samlAcs', (t) =>
     args: { input: t.arg({ type: SamlAcsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       typedErrors(async () => {
-        const result = await ctx.acs.handle({
+        const result = await ctx.services.signIn.handle({
           samlResponse: input.samlResponse,
           relayState: input.relayState ?? null,
           via: 'GRAPHQL',

@@ -1,13 +1,12 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { AppError } from '../errors.js';
-import { asAppError } from '../errors.js';
+import { type AppError, asAppError } from '../errors.js';
 import { readCapped } from '../http/body.js';
-import type { AcsResult, AcsService } from './acs.service.js';
-import type { SpInitiatedService } from './sp-initiated.js';
-import type { SpKeyStore } from './sp-keys.js';
-import { buildSpMetadata } from './sp-metadata.js';
+import type { SpKeyStore } from '../saml/sp-keys.js';
+import { buildSpMetadata } from '../saml/sp-metadata.js';
+import type { AuthnRequests } from './authn-requests.js';
+import type { SignInFlow, SignInResult } from './flow.js';
 
 /** The browser's session cookie, set by the HTML ACS answer (JSON callers take the token instead). */
 export const SESSION_COOKIE = 'jitprov_session';
@@ -49,18 +48,18 @@ function refusal(error: AppError, wantsJson: boolean): Response {
 /** The IdP-facing routes: HTTP-POST ACS, SP metadata, SP-initiated login. Thin: the work is in the services. */
 export function createSamlRoutes(deps: {
   config: Config;
-  acs: AcsService;
-  spInitiated: SpInitiatedService;
+  signIn: SignInFlow;
+  authnRequests: AuthnRequests;
   spKeys: SpKeyStore;
   logger: Logger;
 }) {
   const { config } = deps;
   const secureCookie = new URL(config.publicUrl).protocol === 'https:';
 
-  function sessionCookie(result: AcsResult): string {
-    const maxAge = Math.max(0, Math.floor((result.sessionExpiresAt.getTime() - Date.now()) / 1000));
+  function sessionCookie(result: SignInResult): string {
+    const maxAge = Math.max(0, Math.floor((result.session.expiresAt.getTime() - Date.now()) / 1000));
     // Lax: sent on the top-level navigation to the RelayState, never on cross-site subrequests.
-    return `${SESSION_COOKIE}=${result.sessionToken}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${
+    return `${SESSION_COOKIE}=${result.session.token}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${
       secureCookie ? '; Secure' : ''
     }`;
   }
@@ -68,13 +67,13 @@ export function createSamlRoutes(deps: {
   const maxBody = Math.ceil((config.samlMaxResponseBytes * 4) / 3) * 3 + 16 * 1024;
 
   /** Server-Timing (when enabled): each stage's wall time, waiting for a worker or the database included. */
-  function timingHeaders(result: AcsResult, started: number): Record<string, string> {
+  function timingHeaders(result: SignInResult, started: number): Record<string, string> {
     if (!config.serverTiming) return {};
     const t = result.timings;
     const dur = (ms: number) => ms.toFixed(2);
     return {
       'server-timing': [
-        `validation;dur=${dur(t.validationMs)}`,
+        `validation;dur=${dur(t.identifyMs)}`,
         `transforms;dur=${dur(t.transformsMs)}`,
         `db;dur=${dur(t.databaseMs)}`,
         `acs;dur=${dur(performance.now() - started)}`,
@@ -97,7 +96,7 @@ export function createSamlRoutes(deps: {
         return json(413, { error: { code: 'SAML_RESPONSE_TOO_LARGE', message: 'request body too large' } });
       }
       const form = new URLSearchParams(body);
-      const result = await deps.acs.handle({
+      const result = await deps.signIn.handle({
         samlResponse: form.get('SAMLResponse'),
         relayState: form.get('RelayState'),
         via: 'ACS_POST',
@@ -108,8 +107,8 @@ export function createSamlRoutes(deps: {
         user: { id: encodeGlobalID('User', result.userId), username: result.username },
         contactId: result.contactId ? encodeGlobalID('Contact', result.contactId) : null,
         licensesGranted: result.licensesGranted.map((l) => l.name),
-        sessionToken: result.sessionToken,
-        sessionExpiresAt: result.sessionExpiresAt.toISOString(),
+        sessionToken: result.session.token,
+        sessionExpiresAt: result.session.expiresAt.toISOString(),
       };
       const timing = timingHeaders(result, started);
       if (wantsJson) return json(200, { ...payload, redirectTo: result.redirectTo }, timing);
@@ -155,7 +154,7 @@ export function createSamlRoutes(deps: {
     const wantsJson = (request.headers.get('accept') ?? '').includes('application/json');
     const params = new URL(request.url).searchParams;
     try {
-      const location = await deps.spInitiated.start(params.get('connection'), params.get('relayState'));
+      const location = await deps.authnRequests.start(params.get('connection'), params.get('relayState'));
       return new Response(null, { status: 302, headers: { location, 'cache-control': 'no-store' } });
     } catch (e) {
       const error = asAppError(e);

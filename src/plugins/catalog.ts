@@ -1,16 +1,9 @@
 import type { LoadedExample, LoadedPlugin } from '../../kit/definition.js';
-import { type ParamsIssue, PluginParamsError, TransformError } from '../../kit/errors.js';
-import { type TransformInput, z } from '../../kit/index.js';
-import type { Runner, RunnerStats } from './pool.js';
+import { type ParamsIssue, PluginParamsError } from '../../kit/errors.js';
+import { z } from '../../kit/index.js';
+import { loadDefinitions } from './discover.js';
 
-export interface TransformCall {
-  name: string;
-  params: unknown;
-  input: TransformInput;
-}
-
-export type TransformResult = { ok: true; value: unknown } | { ok: false; error: TransformError };
-
+/** A plugin as the admin API lists it (the admin form is built from `paramsJsonSchema`). */
 export interface PluginInfo {
   name: string;
   version: string;
@@ -23,7 +16,11 @@ export interface PluginInfo {
   examples: LoadedExample[];
 }
 
-export interface PluginRegistry {
+/**
+ * The loaded plugins as the main thread knows them: what there is, and whether a mapping's
+ * parameters are valid. Evaluation is the workers' (src/workers).
+ */
+export interface PluginCatalog {
   list(): PluginInfo[];
   get(name: string): PluginInfo | undefined;
   /**
@@ -32,25 +29,13 @@ export interface PluginRegistry {
    * the path of the first offending parameter, relative to the params object.
    */
   validateParams(name: string, params: unknown): unknown;
-  /**
-   * Runs a transform, bounded by the time, depth and hard-deadline limits. Resolves to a JSON value
-   * (JSONata's "no result" is null). Throws TransformError: TRANSFORM_FAILED or TRANSFORM_TIMEOUT,
-   * with a message naming the plugin and the cause.
-   */
-  evaluate(name: string, params: unknown, input: TransformInput): Promise<unknown>;
-  /**
-   * Several transforms (one sign-in's) as one job for one worker: one message each way instead of
-   * one per transform. Each gets its own result or TransformError, in order.
-   */
-  evaluateMany(items: readonly TransformCall[]): Promise<TransformResult[]>;
-  /** The evaluation workers right now: for readiness checks, metrics and tests. */
-  stats(): RunnerStats;
-  /** Stops the workers; evaluations after this fail. */
-  close(): Promise<void>;
+  /** name@version#hash of every plugin, sorted: what a worker must find when it loads them. */
+  readonly keys: readonly string[];
 }
 
-const notLoaded = (name: string): TransformError =>
-  new TransformError('TRANSFORM_FAILED', `transform plugin "${name}" is not loaded`, name, 'params');
+/** A plugin's identity for the workers: name, version and the hash of the source that was checked. */
+export const pluginKey = (p: { name: string; version: string; sourceHash?: string }): string =>
+  `${p.name}@${p.version}#${p.sourceHash?.slice(0, 16) ?? 'built-in'}`;
 
 function paramsJsonSchema(plugin: LoadedPlugin): unknown {
   // Refinements (e.g. "the regex compiles") have no JSON Schema form; the server checks them.
@@ -70,7 +55,7 @@ function issueCode(error: z.ZodError): 'EXPRESSION_INVALID' | 'PLUGIN_PARAMS_INV
   return flagged === 'EXPRESSION_INVALID' ? 'EXPRESSION_INVALID' : 'PLUGIN_PARAMS_INVALID';
 }
 
-export function createRegistry(plugins: readonly LoadedPlugin[], runner: Runner): PluginRegistry {
+export function createCatalog(plugins: readonly LoadedPlugin[]): PluginCatalog {
   const byName = new Map(plugins.map((p) => [p.name, p]));
   const infos = new Map<string, PluginInfo>(
     plugins.map((p) => [
@@ -85,26 +70,10 @@ export function createRegistry(plugins: readonly LoadedPlugin[], runner: Runner)
       }),
     ]),
   );
-
-  async function evaluateMany(items: readonly TransformCall[]): Promise<TransformResult[]> {
-    const known = items.filter((i) => byName.has(i.name));
-    const outcomes = await runner.runMany(
-      known.map((i) => ({ plugin: i.name, params: i.params, input: i.input })),
-    );
-    let next = 0;
-    return items.map((i): TransformResult => {
-      if (!byName.has(i.name)) return { ok: false, error: notLoaded(i.name) };
-      const outcome = outcomes[next++] as (typeof outcomes)[number];
-      return outcome.ok
-        ? { ok: true, value: outcome.value }
-        : { ok: false, error: new TransformError(outcome.code, outcome.message, i.name, outcome.reason) };
-    });
-  }
-
   return {
     list: () => [...infos.values()],
     get: (name) => infos.get(name),
-
+    keys: Object.freeze(plugins.map(pluginKey).sort()),
     validateParams(name, params) {
       const plugin = byName.get(name);
       if (!plugin) {
@@ -123,16 +92,13 @@ export function createRegistry(plugins: readonly LoadedPlugin[], runner: Runner)
         issues,
       );
     },
-
-    async evaluate(name, params, input) {
-      const [result] = await evaluateMany([{ name, params, input }]);
-      if (result?.ok) return result.value;
-      throw (result as { error: TransformError }).error;
-    },
-
-    evaluateMany,
-
-    stats: () => runner.stats(),
-    close: () => runner.close(),
   };
+}
+
+/**
+ * Discovers, checks and imports every plugin in `dir` (plus the built-in `expression` plugin).
+ * Rejects with a PluginLoadError naming the file and the fault for the first bad plugin.
+ */
+export async function loadCatalog(dir: string): Promise<PluginCatalog> {
+  return createCatalog(await loadDefinitions(dir));
 }

@@ -1,0 +1,202 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * The database functions as they are now kept in `.sql` files beside the code that calls them
+ * (src/connections/config-version.sql, src/licenses/seats.sql, src/provisioning/provisioning.sql):
+ * seat-taking moves into one function that sign-ins and admin grants share, and the sign-in
+ * function becomes jitprov_provision, which returns refusals as data instead of raising them with
+ * the code as the message. The text below is a copy of those files on the day this migration was
+ * written; a later change to a file needs a migration of its own (the sql-functions test says so).
+ */
+export class Migration20261203090000ProvisioningFunctions extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('drop function "jitprov_sign_in"(jsonb)');
+    // src/connections/config-version.sql
+    this.addSql(`create or replace function idp_connection_bump_config_version() returns trigger language plpgsql as $$
+begin
+  new.config_version := old.config_version + 1;
+  return new;
+end $$;
+
+create or replace function attribute_mapping_bump_config_version() returns trigger language plpgsql as $$
+begin
+  if tg_op <> 'INSERT' then
+    update idp_connection set config_version = config_version + 1 where id = old.connection_id;
+  end if;
+  if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.connection_id <> old.connection_id) then
+    update idp_connection set config_version = config_version + 1 where id = new.connection_id;
+  end if;
+  return null;
+end $$;
+`);
+    // src/licenses/seats.sql
+    this.addSql(`create or replace function jitprov_take_seats(p_user uuid, p_licenses uuid[])
+  returns table (id uuid, name varchar) language plpgsql as $$
+#variable_conflict use_column
+begin
+  return query
+  with candidates as (
+    select l.id from license l
+    where l.active
+      and (p_licenses is null or l.id = any (p_licenses))
+      and (l.seats is null or l.used < l.seats)
+      and not exists (select from license_grant g where g.license_id = l.id and g.user_id = p_user)
+    order by l.id
+    for update
+  ), granted as (
+    update license l set used = l.used + 1 from candidates c
+    where l.id = c.id and (l.seats is null or l.used < l.seats)
+    returning l.id, l.name
+  ), grants as (
+    insert into license_grant (license_id, user_id) select g.id, p_user from granted g
+  )
+  select granted.id, granted.name from granted;
+end $$;
+
+create or replace function jitprov_release_seats(p_user uuid, p_licenses uuid[])
+  returns table (id uuid, name varchar) language plpgsql as $$
+#variable_conflict use_column
+begin
+  return query
+  with released as (
+    delete from license_grant g
+    where g.user_id = p_user and (p_licenses is null or g.license_id = any (p_licenses))
+    returning g.license_id
+  )
+  update license l set used = l.used - 1 from released r where l.id = r.license_id
+  returning l.id, l.name;
+end $$;
+`);
+    // src/provisioning/provisioning.sql
+    this.addSql(`create or replace function jitprov_write_contact(p_user uuid, p_contact uuid, p_values jsonb) returns uuid
+  language plpgsql as $$
+declare
+  cols text;
+  picks text;
+  result uuid;
+begin
+  if p_values = '{}'::jsonb and p_contact is not null then
+    return p_contact;
+  end if;
+  if p_contact is null then
+    -- Static SQL (its plan is kept): every column the values do not name is null, as every
+    -- contact column but these four is nullable without a default.
+    insert into contact
+      select r.* from jsonb_populate_record(null::contact, p_values || jsonb_build_object(
+        'id', gen_random_uuid(), 'user_id', p_user, 'created_at', now(), 'updated_at', now())) r
+      returning id into result;
+    return result;
+  end if;
+  select string_agg(format('%I', key), ', '), string_agg(format('r.%I', key), ', ')
+    into cols, picks from jsonb_object_keys(p_values) key;
+  execute format('update contact c set (%s, updated_at) = (select %s, now() from jsonb_populate_record(null::contact, $1) r) where c.id = $2',
+                 cols, picks)
+    using p_values, p_contact;
+  return p_contact;
+end $$;
+
+create or replace function jitprov_provision(p jsonb) returns jsonb language plpgsql as $$
+declare
+  v_connection uuid := (p->>'connectionId')::uuid;
+  v_enabled boolean;
+  v_version integer;
+  v_jit boolean;
+  v_refresh boolean;
+  v_user uuid;
+  v_status text;
+  v_owner uuid;
+  v_created boolean := false;
+  v_contact uuid;
+  v_current jsonb;
+  v_plan jsonb;
+  v_changes jsonb := '[]'::jsonb;
+  v_outcome text := 'SIGNED_IN';
+  v_licenses jsonb := '[]'::jsonb;
+  v_session uuid;
+  v_refusal text;
+begin
+  begin
+    select enabled, config_version, jit_enabled, refresh_on_login into v_enabled, v_version, v_jit, v_refresh
+      from idp_connection where id = v_connection;
+    if not found or not v_enabled or v_version <> (p->>'configVersion')::integer then
+      raise sqlstate 'JP001' using detail = 'STALE_CONFIGURATION';
+    end if;
+
+    -- The replay guard across processes: the primary key on (issuer, id).
+    if p->'credential' is not null then
+      insert into consumed_assertion (issuer, assertion_id, expires_at)
+        values (p->'credential'->>'issuer', p->'credential'->>'id', (p->'credential'->>'expiresAt')::timestamptz)
+        on conflict do nothing;
+      if not found then
+        raise sqlstate 'JP001' using detail = 'REPLAY';
+      end if;
+    end if;
+
+    -- Existing users are matched first, so that a JIT-off connection never inserts; racing first
+    -- provisionings of one person meet on the unique username and create one user.
+    update app_user set last_login_at = now(), is_admin = (p->>'isAdmin')::boolean
+      where username = p->>'username' returning id, status, connection_id into v_user, v_status, v_owner;
+    if not found then
+      if not v_jit then
+        raise sqlstate 'JP001' using detail = 'JIT_DISABLED';
+      end if;
+      insert into app_user (username, connection_id, last_login_at, is_admin)
+        values (p->>'username', v_connection, now(), (p->>'isAdmin')::boolean)
+        on conflict (username) do update set last_login_at = excluded.last_login_at, is_admin = excluded.is_admin
+        returning id, status, connection_id, (xmax = 0) into v_user, v_status, v_owner, v_created;
+    end if;
+    if v_owner is not null and v_owner <> v_connection then
+      raise sqlstate 'JP001' using detail = 'OTHER_CONNECTION';
+    end if;
+    if v_status = 'BLOCKED' then
+      raise sqlstate 'JP001' using detail = 'USER_BLOCKED';
+    end if;
+
+    if v_created then
+      v_contact := jitprov_write_contact(v_user, null, p->'create'->'values');
+      v_changes := p->'create'->'changes';
+      v_outcome := 'CREATED';
+    elsif v_refresh then
+      v_plan := p->'refresh';
+      select to_jsonb(c) into v_current from contact c where c.user_id = v_user for update;
+      if v_plan is null
+         or (v_current is null) <> not (v_plan->>'contactExists')::boolean
+         or exists (select from jsonb_each(v_plan->'expect') e where (v_current -> e.key) is distinct from e.value) then
+        raise sqlstate 'JP001' using detail = 'PLAN_OUTDATED';
+      end if;
+      v_contact := jitprov_write_contact(v_user, (v_current->>'id')::uuid, v_plan->'values');
+      v_changes := v_plan->'changes';
+      if jsonb_array_length(v_changes) > 0 then
+        v_outcome := 'UPDATED';
+      end if;
+    else
+      select id into v_contact from contact where user_id = v_user;
+    end if;
+
+    if p->'session' is not null then
+      insert into user_session (token_hash, user_id, expires_at)
+        values (p->'session'->>'hash', v_user, (p->'session'->>'expiresAt')::timestamptz)
+        returning id into v_session;
+    end if;
+
+    if v_created then
+      -- Last but the audit row: every first provisioning holds these rows' locks until it commits.
+      select coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name) order by s.name), '[]'::jsonb)
+        into v_licenses from jitprov_take_seats(v_user, null) s;
+    end if;
+    insert into provisioning_event
+      (connection_id, user_id, name_id, issuer, assertion_id, outcome, changes, licenses_granted, via)
+      values (v_connection, v_user, p->>'username', p->'credential'->>'issuer', p->'credential'->>'id',
+              v_outcome, v_changes,
+              (select coalesce(jsonb_agg(l->'name'), '[]'::jsonb) from jsonb_array_elements(v_licenses) l),
+              p->>'via');
+    return jsonb_build_object('userId', v_user, 'created', v_created, 'contactId', v_contact,
+      'sessionId', v_session, 'licenses', v_licenses, 'changes', v_changes, 'outcome', v_outcome);
+  exception when sqlstate 'JP001' then
+    get stacked diagnostics v_refusal = pg_exception_detail;
+    return jsonb_build_object('refusal', v_refusal);
+  end;
+end $$;
+`);
+  }
+}

@@ -1,0 +1,308 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { FieldChange } from '../audit/provisioning-event.entity.js';
+import { ProvisioningEvent } from '../audit/provisioning-event.entity.js';
+import { newSessionToken } from '../auth/tokens.js';
+import { isRetryable } from '../db/errors.js';
+import { AppError, asAppError } from '../errors.js';
+import { type MappedValue, mapValues, valuesOrFailure } from '../mapping/engine.js';
+import type { TransformRunner } from '../mapping/transform-calls.js';
+import { transformItems } from '../mapping/transform-calls.js';
+import { planContactWrite } from '../mapping/write-plan.js';
+import type { Configurations, ConnectionConfig } from './configuration.js';
+import type { Identified, Subject, Via } from './identity.js';
+import {
+  type Provisioned,
+  type ProvisionInput,
+  provision as provisionSql,
+  type Refusal,
+  readContact,
+} from './provisioning.sql.js';
+
+/** How a road (a protocol's adapter) takes part in a provisioning. */
+export interface Road {
+  via: Via;
+  /** Open a session for the person (a sign-in) or not. */
+  session: boolean;
+  /** What the audit says of a refusal that comes before `identify` tells more. */
+  subject: Subject;
+  /**
+   * The verified identity, for this configuration of the connection (the SAML road validates the
+   * response against it). Called again, with a fresh configuration, when the cached one was stale.
+   */
+  identify(config: ConnectionConfig): Promise<Identified>;
+}
+
+export interface ProvisionResult {
+  connectionId: string;
+  userId: string;
+  username: string;
+  contactId: string | null;
+  created: boolean;
+  licensesGranted: { id: string; name: string }[];
+  changes: FieldChange[];
+  session: { id: string; token: string; expiresAt: Date } | null;
+  /** Wall time of the stages, in ms: the road's identification, the transforms, the database. */
+  timings: { identifyMs: number; transformsMs: number; databaseMs: number };
+}
+
+export interface RefusalRecord {
+  connectionId: string | null;
+  subject: Subject;
+  via: Via;
+  error: AppError;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** Contact columns and values as the provisioning function takes them (lists as JSON arrays). */
+const valuesOf = (writes: readonly MappedValue[]): Record<string, unknown> =>
+  Object.fromEntries(writes.map((m) => [m.field.column, m.value]));
+
+/** The admin role follows the IdP: held while the person is in one of the connection's admin groups. */
+const holdsAdminRole = (config: ConnectionConfig, groups: readonly string[]): boolean => {
+  const admins = config.connection.adminGroups;
+  return admins.length > 0 && groups.some((g) => admins.includes(g));
+};
+
+/** A refusal of the transaction the core acts on itself rather than passing on. */
+class Retry extends Error {
+  constructor(readonly why: 'STALE_CONFIGURATION' | 'PLAN_OUTDATED') {
+    super(why);
+  }
+}
+
+/** Refusals that no configuration could change (a credential used before): never confirmed again. */
+const definitive = new WeakSet<Error>();
+
+/**
+ * The provisioning core: given a connection's configuration and a road that verifies who is
+ * coming, it maps the attributes, plans the writes and applies user, contact, licenses, session,
+ * one-time credential and audit event in one transaction (the jitprov_provision function), with
+ * one retry loop for everything that may be run again: a configuration that changed meanwhile
+ * (identify again with a fresh one), a contact refresh planned against an older contact (plan
+ * again under the user's row lock), serialization failures and deadlocks (run again). Every
+ * refusal is audited here, once, and thrown as the AppError the caller translates. It knows no
+ * protocol: what is SAML about a sign-in stays in the road (src/sign-in).
+ */
+export function createProvisioning(deps: {
+  orm: MikroORM;
+  configurations: Configurations;
+  transforms: TransformRunner;
+  sessionTtlSeconds: number;
+  logger: Logger;
+}) {
+  async function provision(start: ConnectionConfig, road: Road): Promise<ProvisionResult> {
+    let config = start;
+    let fresh = !start.cached;
+    let identified: Identified | null = null;
+    let mapped: MappedValue[] | null = null;
+    let outdated = false;
+    let transformsMs = 0;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { connection } = config;
+          if (!connection.enabled) {
+            throw new AppError('CONNECTION_DISABLED', `IdP connection "${connection.name}" is disabled`, {});
+          }
+          identified ??= await road.identify(config);
+          if (!mapped) {
+            const started = performance.now();
+            const subject = {
+              nameId: identified.identity.username,
+              attributes: identified.identity.attributes,
+            };
+            const results =
+              identified.transforms ??
+              (config.transforms.length > 0
+                ? await deps.transforms.transform(transformItems(config.transforms, subject))
+                : []);
+            mapped = valuesOrFailure(mapValues(config.rules, subject, results));
+            transformsMs = identified.timings.transformsMs + (performance.now() - started);
+          }
+          const writing = performance.now();
+          const r = await apply(config, identified, mapped, road, outdated);
+          return {
+            ...r,
+            timings: {
+              identifyMs: identified.timings.identifyMs - identified.timings.transformsMs,
+              transformsMs,
+              databaseMs: performance.now() - writing,
+            },
+          };
+        } catch (e) {
+          if (attempt >= MAX_ATTEMPTS) {
+            throw e instanceof Retry
+              ? new AppError('CONFLICT', 'the sign-in kept meeting concurrent changes; try again')
+              : e;
+          }
+          if (e instanceof Retry && e.why === 'PLAN_OUTDATED') {
+            outdated = true;
+            continue;
+          }
+          if (isRetryable(e)) continue;
+          // A configuration read from memory may be behind the database: a refusal it caused is
+          // confirmed against a fresh read first (once), and the road identifies again with it.
+          const stale =
+            !fresh &&
+            (e instanceof Retry ||
+              (e instanceof AppError &&
+                !definitive.has(e) &&
+                !(await deps.configurations.isCurrent(config))));
+          if (!stale) {
+            if (e instanceof Retry) {
+              throw new AppError('CONFLICT', 'the IdP connection configuration changed during the sign-in');
+            }
+            throw e;
+          }
+          const reloaded = await deps.configurations.reload(config);
+          if (!reloaded) {
+            throw new AppError(
+              'CONNECTION_DISABLED',
+              `IdP connection "${config.connection.name}" was removed`,
+            );
+          }
+          config = reloaded;
+          fresh = true;
+          identified = null;
+          mapped = null;
+        }
+      }
+    } catch (e) {
+      const error = asAppError(e);
+      if (error.code === 'INTERNAL') deps.logger.error({ err: e }, 'provisioning failed unexpectedly');
+      await recordRefusal({
+        connectionId: config.connection.id,
+        subject: identified?.subject ?? road.subject,
+        via: road.via,
+        error,
+      }).catch((auditError: unknown) =>
+        deps.logger.error({ err: auditError, code: error.code }, 'could not record the refused sign-in'),
+      );
+      throw error;
+    }
+  }
+
+  /** One run of the transaction; a contact refresh that found the contact changed runs locked. */
+  async function apply(
+    config: ConnectionConfig,
+    identified: Identified,
+    mapped: MappedValue[],
+    road: Road,
+    outdated: boolean,
+  ): Promise<Omit<ProvisionResult, 'timings'>> {
+    const { connection } = config;
+    const { identity, credential } = identified;
+    const create = planContactWrite(null, mapped);
+    const session = road.session ? newSessionToken() : null;
+    const sessionExpiresAt = new Date(Date.now() + deps.sessionTtlSeconds * 1000);
+    const input = (refresh: ProvisionInput['refresh'] | null): ProvisionInput => ({
+      connectionId: connection.id,
+      configVersion: connection.configVersion,
+      username: identity.username,
+      isAdmin: holdsAdminRole(config, identity.groups),
+      via: road.via,
+      ...(credential
+        ? {
+            credential: {
+              issuer: credential.issuer,
+              id: credential.id,
+              expiresAt: credential.expiresAt.toISOString(),
+            },
+          }
+        : {}),
+      ...(session ? { session: { hash: session.hash, expiresAt: sessionExpiresAt.toISOString() } } : {}),
+      create: { values: valuesOf(create.writes), changes: create.changes },
+      ...(refresh ? { refresh } : {}),
+    });
+    const em = deps.orm.em.fork();
+    let r: Provisioned | { refusal: Refusal };
+    if (connection.refreshOnLogin && outdated) {
+      // Planned again with the user row locked, which every provisioning of this user takes
+      // before it writes the contact.
+      r = await em.transactional(async (tx) =>
+        provisionSql(tx, input(await planRefresh(tx, identity.username, mapped, true))),
+      );
+    } else {
+      const refresh = connection.refreshOnLogin ? await planRefresh(em, identity.username, mapped) : null;
+      r = await provisionSql(em, input(refresh));
+    }
+    if ('refusal' in r) throw refusalError(r.refusal, identified);
+    return {
+      connectionId: connection.id,
+      userId: r.userId,
+      username: identity.username,
+      contactId: r.contactId,
+      created: r.created,
+      licensesGranted: r.licenses.sort((x, y) => x.name.localeCompare(y.name)),
+      changes: r.changes,
+      session:
+        session && r.sessionId
+          ? { id: r.sessionId, token: session.token, expiresAt: sessionExpiresAt }
+          : null,
+    };
+  }
+
+  /**
+   * A returning user's contact refresh, planned by the write policies against the contact as it is
+   * now; the transaction applies it only if the mapped columns still hold what was read here. null
+   * when the user does not exist yet (a new user takes the create plan).
+   */
+  async function planRefresh(
+    em: Parameters<typeof readContact>[0],
+    username: string,
+    mapped: readonly MappedValue[],
+    lock = false,
+  ): Promise<ProvisionInput['refresh'] | null> {
+    const { userExists, contact } = await readContact(em, username, lock);
+    if (!userExists) return null;
+    const { writes, changes } = planContactWrite(contact, mapped);
+    return {
+      contactExists: contact !== null,
+      expect: contact
+        ? Object.fromEntries(mapped.map((m) => [m.field.column, contact[m.field.column] ?? null]))
+        : {},
+      values: valuesOf(writes),
+      changes,
+    };
+  }
+
+  /** The audit row of a refused provisioning, in its own transaction (the refused one wrote nothing). */
+  async function recordRefusal(r: RefusalRecord): Promise<void> {
+    await deps.orm.em.fork().insert(ProvisioningEvent, {
+      connectionId: r.connectionId,
+      nameId: r.subject.nameId,
+      issuer: r.subject.issuer,
+      assertionId: r.subject.credentialId,
+      outcome: 'REJECTED',
+      errorCode: r.error.code,
+      errorMessage: r.error.message,
+      via: r.via,
+    });
+  }
+
+  return { provision, recordRefusal, configurations: deps.configurations };
+}
+export type Provisioning = ReturnType<typeof createProvisioning>;
+
+function refusalError(refusal: Refusal, identified: Identified): Error {
+  const { username } = identified.identity;
+  switch (refusal) {
+    case 'STALE_CONFIGURATION':
+    case 'PLAN_OUTDATED':
+      return new Retry(refusal);
+    case 'REPLAY': {
+      const error =
+        identified.credential?.replayed() ?? new AppError('CONFLICT', 'this credential was used before');
+      definitive.add(error);
+      return error;
+    }
+    case 'JIT_DISABLED':
+      return new AppError('JIT_DISABLED', `user "${username}" does not exist and JIT provisioning is off`);
+    case 'OTHER_CONNECTION':
+      return new AppError('FORBIDDEN', `user "${username}" belongs to another IdP connection`);
+    case 'USER_BLOCKED':
+      return new AppError('USER_BLOCKED', `user "${username}" is blocked`);
+  }
+}

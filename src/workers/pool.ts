@@ -1,0 +1,410 @@
+import { Worker } from 'node:worker_threads';
+import { PluginLoadError } from '../../kit/errors.js';
+import type { EvalOutcome } from '../../kit/evaluate.js';
+import {
+  type Job,
+  type JobResult,
+  Phase,
+  Progress,
+  type SerializedError,
+  type Task,
+  type WorkerInit,
+  type WorkerMessage,
+} from './protocol.js';
+
+export interface WorkerStats {
+  /** Worker threads alive. */
+  workers: number;
+  /** Of those, still loading the plugins (e.g. replacing a stopped one). */
+  starting: number;
+  busy: number;
+  /** Jobs waiting for a worker. */
+  queued: number;
+  /** Workers replaced since the pool started (stopped at a deadline, or crashed). */
+  restarts: number;
+  /** Jobs stopped at their deadline since the pool started. */
+  deadlineStops: number;
+}
+
+export interface PoolOptions {
+  size: number;
+  init: Omit<WorkerInit, 'progress'>;
+  /** Hard deadline per transform: a job's transforms together get this times their number. */
+  transformDeadlineMs: number;
+  /** Hard deadline of one SAML validation. */
+  validationDeadlineMs: number;
+  /** How long a worker may take to load the plugins before it is given up. */
+  startupMs: number;
+  /** A worker stopped at a deadline or crashed (for the log). */
+  onIncident?: (incident: {
+    kind: 'deadline' | 'crash';
+    phase: 'validation' | 'transforms';
+    cause: string;
+  }) => void;
+}
+
+interface Pending {
+  job: Job;
+  resolve: (result: JobResult) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  progress: Progress;
+  state: 'starting' | 'idle' | 'busy' | 'gone';
+  pending?: Pending;
+  dispatchedAt?: number;
+  timer?: NodeJS.Timeout;
+  crash?: Error;
+}
+
+// Under tsx or vitest this module is TypeScript, and so is the worker; the worker then starts from a
+// small JavaScript entry that registers tsx in the worker thread (see worker-tsx.mjs).
+const RUNNING_TS = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(RUNNING_TS ? './worker-tsx.mjs' : './worker.js', import.meta.url);
+
+// A job whose worker never even published its start is given up this long after its deadlines.
+const START_SLACK_MS = 1000;
+
+type Reason = 'deadline' | 'crash' | 'unavailable';
+
+/** The plugin names of a job's transforms (validate jobs build their items in the worker). */
+function transformPlugins(task: Task): string[] {
+  if (task.kind === 'transform') return task.items.map((i) => i.plugin);
+  return (task.transforms ?? []).map((s) => s.plugin);
+}
+
+function transformFailure(plugin: string, reason: Reason, cause: string): EvalOutcome {
+  return {
+    ok: false,
+    code: reason === 'deadline' ? 'TRANSFORM_TIMEOUT' : 'TRANSFORM_FAILED',
+    reason,
+    message: `transform plugin "${plugin}": ${cause}`,
+  };
+}
+
+/**
+ * Every transform of a job that could not finish fails alike: which one ran away is not told apart
+ * (the job's deadline is the sum of its transforms').
+ */
+function failTransforms(job: Job, reason: Reason, cause: string): (EvalOutcome | null)[] {
+  const plugins = transformPlugins(job.task);
+  const skip = new Set(job.skip);
+  const running = plugins.filter((_, i) => !skip.has(i));
+  const names = [...new Set(running)];
+  const what =
+    running.length > 1 ? `${cause}, evaluating ${names.map((n) => `"${n}"`).join(', ')} in one job` : cause;
+  return plugins.map((plugin, i) => (skip.has(i) ? null : transformFailure(plugin, reason, what)));
+}
+
+function validationFailure(reason: Reason, cause: string): SerializedError {
+  return reason === 'deadline'
+    ? {
+        code: 'SAML_VALIDATION_TIMEOUT',
+        message: `the SAML response was still being validated at the deadline (${cause})`,
+        details: {},
+        unexpected: false,
+      }
+    : { code: 'INTERNAL', message: `SAML validation worker: ${cause}`, details: {}, unexpected: true };
+}
+
+const result = (job: Job, part: Partial<JobResult>): JobResult => ({
+  type: 'done',
+  id: job.id,
+  outcomes: [],
+  validateMs: 0,
+  transformMs: 0,
+  ...part,
+});
+
+/**
+ * The one pool of worker threads: SAML validations and transforms, one job per worker at a time,
+ * so that a runaway is stopped by terminating its worker without touching any other job or the
+ * main event loop. Each job has a deadline per phase, read against the progress the worker
+ * publishes in shared memory: a validation gets `validationDeadlineMs`, a job's transforms
+ * `transformDeadlineMs` each. A stopped or crashed worker is replaced; its job's transforms fail
+ * (TRANSFORM_TIMEOUT / TRANSFORM_FAILED) and a validation that had already passed is run again on
+ * another worker without them, so that the sign-in still learns what the IdP said.
+ */
+export class WorkerPool {
+  private readonly slots = new Set<Slot>();
+  private queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+  private restarts = 0;
+  private deadlineStops = 0;
+
+  constructor(private options: PoolOptions) {}
+
+  /**
+   * Starts every worker and waits until each has loaded the plugins; resolves to what they loaded
+   * (name@version#hash, sorted).
+   */
+  async start(): Promise<string[]> {
+    const ready = Array.from({ length: this.options.size }, () => this.spawn());
+    const results = await Promise.allSettled(ready);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.close();
+      throw failed.reason;
+    }
+    return (results[0] as PromiseFulfilledResult<string[]>).value;
+  }
+
+  /** From now on, workers must load exactly these plugins (what the main thread checked). */
+  expect(keys: readonly string[]): void {
+    this.options.init = { ...this.options.init, expected: keys };
+  }
+
+  /** Runs a job; always resolves (a failure is part of the result, never a rejection). */
+  run(task: Task, skip: readonly number[] = []): Promise<JobResult> {
+    const job: Job = { id: this.nextId++, task, skip };
+    if (this.closed) return Promise.resolve(this.unavailable(job, 'the workers are closed'));
+    return new Promise((resolve) => {
+      this.queue.push({ job, resolve });
+      this.pump();
+    });
+  }
+
+  stats(): WorkerStats {
+    let starting = 0;
+    let busy = 0;
+    for (const slot of this.slots) {
+      if (slot.state === 'starting') starting++;
+      else if (slot.state === 'busy') busy++;
+    }
+    return {
+      workers: this.slots.size,
+      starting,
+      busy,
+      queued: this.queue.length,
+      restarts: this.restarts,
+      deadlineStops: this.deadlineStops,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const queued = this.queue;
+    this.queue = [];
+    for (const p of queued) p.resolve(this.unavailable(p.job, 'the workers are closed'));
+    const stopping = [...this.slots].map((slot) => {
+      const pending = this.finish(slot);
+      pending?.resolve(this.unavailable(pending.job, 'the workers are closed'));
+      return this.retire(slot);
+    });
+    await Promise.all(stopping);
+  }
+
+  private unavailable(job: Job, cause: string): JobResult {
+    return job.task.kind === 'validate'
+      ? result(job, { refusal: validationFailure('unavailable', cause) })
+      : result(job, { outcomes: failTransforms(job, 'unavailable', cause) });
+  }
+
+  private spawn(): Promise<string[]> {
+    const progress = Progress.create();
+    const worker = new Worker(WORKER_URL, {
+      workerData: { ...this.options.init, progress: progress.buffer } satisfies WorkerInit,
+      execArgv: [],
+      // Plugins see no secrets: the worker gets an empty environment, not a copy of ours.
+      env: {},
+    });
+    const slot: Slot = { worker, progress, state: 'starting' };
+    this.slots.add(slot);
+    return new Promise<string[]>((resolveReady, rejectReady) => {
+      // Loading runs the plugins' top-level code; a loop there must not hang the server's start.
+      const startup = setTimeout(() => {
+        const fault = `a worker did not finish loading the plugins within ${this.options.startupMs} ms (does a plugin's top-level code loop?)`;
+        rejectReady(new PluginLoadError('PLUGIN_WORKER_FAILED', this.options.init.pluginDir, fault));
+        void this.retire(slot);
+      }, this.options.startupMs);
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'ready') {
+          clearTimeout(startup);
+          slot.state = 'idle';
+          worker.unref();
+          resolveReady(message.keys);
+          this.pump();
+        } else if (message.type === 'load-error') {
+          clearTimeout(startup);
+          rejectReady(new PluginLoadError(message.code, message.file, message.fault));
+          void this.retire(slot);
+        } else if (slot.pending?.job.id === message.id) {
+          this.finish(slot)?.resolve(message);
+          this.pump();
+        }
+      });
+      worker.on('error', (e) => {
+        slot.crash = e;
+      });
+      worker.on('exit', () => {
+        if (slot.state === 'gone') return;
+        const wasStarting = slot.state === 'starting';
+        slot.state = 'gone';
+        this.slots.delete(slot);
+        const cause = describeCrash(slot.crash);
+        if (wasStarting) {
+          clearTimeout(startup);
+          rejectReady(
+            new PluginLoadError('PLUGIN_WORKER_FAILED', this.options.init.pluginDir, `worker ${cause}`),
+          );
+          return;
+        }
+        if (slot.pending) this.stopped(slot, 'crash', cause);
+        this.restarts++;
+        this.replace();
+      });
+    });
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.state !== 'idle') continue;
+      this.dispatch(slot, this.queue.shift() as Pending);
+    }
+    if (this.queue.length > 0 && this.slots.size < this.options.size) this.replace();
+  }
+
+  private dispatch(slot: Slot, pending: Pending): void {
+    try {
+      slot.worker.postMessage(pending.job);
+    } catch (e) {
+      const cause = `its input cannot be passed on: ${(e as Error).message}`;
+      pending.resolve(
+        pending.job.task.kind === 'validate'
+          ? result(pending.job, { refusal: validationFailure('crash', cause) })
+          : result(pending.job, { outcomes: failTransforms(pending.job, 'crash', cause) }),
+      );
+      return;
+    }
+    slot.state = 'busy';
+    slot.pending = pending;
+    slot.dispatchedAt = Date.now();
+    slot.worker.ref();
+    this.watch(slot, pending.job.task.kind === 'validate' ? this.options.validationDeadlineMs : 0);
+  }
+
+  /** How long the job's transforms may take together. */
+  private transformBudget(job: Job): number {
+    const count = transformPlugins(job.task).length - job.skip.length;
+    return Math.max(0, count) * this.options.transformDeadlineMs;
+  }
+
+  /** Checks the job's progress against its deadlines now and then; stops the worker past one. */
+  private watch(slot: Slot, delayMs: number): void {
+    slot.timer = setTimeout(() => {
+      const job = slot.pending?.job;
+      if (!job || slot.state !== 'busy') return;
+      const now = Date.now();
+      const p = slot.progress.read();
+      const started = p.jobId === job.id;
+      let limit: number;
+      let phase: 'validation' | 'transforms';
+      if (started && p.phase === Phase.VALIDATING) {
+        limit = p.phaseStartedAt + this.options.validationDeadlineMs;
+        phase = 'validation';
+      } else if (started && p.phase === Phase.TRANSFORMING) {
+        limit = p.phaseStartedAt + this.transformBudget(job);
+        phase = 'transforms';
+      } else {
+        // Not started yet (the message is on its way) or done (the result is): look again soon,
+        // but never wait for ever on a worker that does not take its job.
+        const validation = job.task.kind === 'validate' ? this.options.validationDeadlineMs : 0;
+        limit = (slot.dispatchedAt ?? now) + validation + this.transformBudget(job) + START_SLACK_MS;
+        phase = job.task.kind === 'validate' && !started ? 'validation' : 'transforms';
+        if (now < limit) return this.watch(slot, Math.min(limit - now, 10));
+      }
+      if (now < limit) return this.watch(slot, limit - now);
+      this.deadlineStops++;
+      const budget = phase === 'validation' ? this.options.validationDeadlineMs : this.transformBudget(job);
+      const cause = `stopped after ${budget} ms (hard deadline)`;
+      this.options.onIncident?.({ kind: 'deadline', phase, cause });
+      const stopping = this.retire(slot);
+      this.stopped(slot, 'deadline', cause, phase);
+      this.restarts++;
+      this.replace();
+      void stopping;
+    }, delayMs);
+  }
+
+  /** The job of a worker that was stopped or died: fail what was running, rerun what must be. */
+  private stopped(
+    slot: Slot,
+    reason: 'deadline' | 'crash',
+    cause: string,
+    known?: 'validation' | 'transforms',
+  ): void {
+    const pending = this.finish(slot);
+    if (!pending) return;
+    const { job } = pending;
+    const p = slot.progress.read();
+    const phase =
+      known ?? (p.jobId === job.id && p.phase === Phase.TRANSFORMING ? 'transforms' : 'validation');
+    if (reason === 'crash') {
+      this.options.onIncident?.({ kind: 'crash', phase, cause });
+    }
+    const what = reason === 'crash' ? `the evaluation worker ${cause}` : cause;
+    if (job.task.kind === 'transform') {
+      pending.resolve(result(job, { outcomes: failTransforms(job, reason, what) }));
+      return;
+    }
+    if (phase === 'validation') {
+      pending.resolve(result(job, { refusal: validationFailure(reason, cause) }));
+      return;
+    }
+    // The validation had passed: run it again elsewhere, first in line, without the transforms.
+    const failed = failTransforms(job, reason, what);
+    const all = failed.map((_, i) => i);
+    this.queue.unshift({
+      job: { id: this.nextId++, task: job.task, skip: all },
+      resolve: (rerun) =>
+        pending.resolve({
+          ...rerun,
+          id: job.id,
+          outcomes: failed.map((f, i) => f ?? rerun.outcomes[i] ?? null),
+        }),
+    });
+    this.pump();
+  }
+
+  /** Detaches the slot's job (clearing its deadline) and returns it. */
+  private finish(slot: Slot): Pending | undefined {
+    const pending = slot.pending;
+    if (!pending) return undefined;
+    clearTimeout(slot.timer);
+    slot.pending = undefined;
+    if (slot.state === 'busy') {
+      slot.state = 'idle';
+      slot.worker.unref();
+    }
+    return pending;
+  }
+
+  private async retire(slot: Slot): Promise<void> {
+    slot.state = 'gone';
+    this.slots.delete(slot);
+    await slot.worker.terminate();
+  }
+
+  /** Starts a worker in place of a lost one; if that fails and none is left, queued work fails. */
+  private replace(): void {
+    if (this.closed || this.slots.size >= this.options.size) return;
+    this.spawn().catch((e: unknown) => this.afterLoss(e instanceof Error ? e.message : String(e)));
+  }
+
+  private afterLoss(cause: string): void {
+    if (this.slots.size > 0 || this.queue.length === 0) return;
+    const queued = this.queue;
+    this.queue = [];
+    for (const p of queued) p.resolve(this.unavailable(p.job, cause));
+  }
+}
+
+function describeCrash(e: Error | undefined): string {
+  if (!e) return 'stopped unexpectedly';
+  if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') return 'ran out of memory';
+  return `crashed: ${e.message}`;
+}
