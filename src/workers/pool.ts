@@ -35,6 +35,11 @@ export interface PoolOptions {
   validationDeadlineMs: number;
   /** How long a worker may take to load the plugins before it is given up. */
   startupMs: number;
+  /**
+   * Jobs handed to one worker at a time: the one it runs and the ones waiting behind it, so that it
+   * never idles while the main thread is busy. A worker that is stopped hands its waiting jobs back.
+   */
+  pipelineDepth: number;
   /** A worker stopped at a deadline or crashed (for the log). */
   onIncident?: (incident: {
     kind: 'deadline' | 'crash';
@@ -51,9 +56,11 @@ interface Pending {
 interface Slot {
   worker: Worker;
   progress: Progress;
-  state: 'starting' | 'idle' | 'busy' | 'gone';
-  pending?: Pending;
-  dispatchedAt?: number;
+  state: 'starting' | 'ready' | 'gone';
+  /** Handed to this worker, in order: the first is running (or about to), the rest wait. */
+  jobs: Pending[];
+  /** When the first job became the first. */
+  headSince?: number;
   timer?: NodeJS.Timeout;
   crash?: Error;
 }
@@ -171,7 +178,7 @@ export class WorkerPool {
     let busy = 0;
     for (const slot of this.slots) {
       if (slot.state === 'starting') starting++;
-      else if (slot.state === 'busy') busy++;
+      else if (slot.jobs.length > 0) busy++;
     }
     return {
       workers: this.slots.size,
@@ -189,8 +196,8 @@ export class WorkerPool {
     this.queue = [];
     for (const p of queued) p.resolve(this.unavailable(p.job, 'the workers are closed'));
     const stopping = [...this.slots].map((slot) => {
-      const pending = this.finish(slot);
-      pending?.resolve(this.unavailable(pending.job, 'the workers are closed'));
+      clearTimeout(slot.timer);
+      for (const p of slot.jobs.splice(0)) p.resolve(this.unavailable(p.job, 'the workers are closed'));
       return this.retire(slot);
     });
     await Promise.all(stopping);
@@ -210,7 +217,7 @@ export class WorkerPool {
       // Plugins see no secrets: the worker gets an empty environment, not a copy of ours.
       env: {},
     });
-    const slot: Slot = { worker, progress, state: 'starting' };
+    const slot: Slot = { worker, progress, state: 'starting', jobs: [] };
     this.slots.add(slot);
     return new Promise<string[]>((resolveReady, rejectReady) => {
       // Loading runs the plugins' top-level code; a loop there must not hang the server's start.
@@ -222,7 +229,7 @@ export class WorkerPool {
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') {
           clearTimeout(startup);
-          slot.state = 'idle';
+          slot.state = 'ready';
           worker.unref();
           resolveReady(message.keys);
           this.pump();
@@ -230,7 +237,7 @@ export class WorkerPool {
           clearTimeout(startup);
           rejectReady(new PluginLoadError(message.code, message.file, message.fault));
           void this.retire(slot);
-        } else if (slot.pending?.job.id === message.id) {
+        } else if (slot.jobs[0]?.job.id === message.id) {
           this.finish(slot)?.resolve(message);
           this.pump();
         }
@@ -251,7 +258,7 @@ export class WorkerPool {
           );
           return;
         }
-        if (slot.pending) this.stopped(slot, 'crash', cause);
+        if (slot.jobs.length > 0) this.stopped(slot, 'crash', cause);
         this.restarts++;
         this.replace();
       });
@@ -260,10 +267,15 @@ export class WorkerPool {
 
   private pump(): void {
     if (this.closed) return;
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.state !== 'idle') continue;
-      this.dispatch(slot, this.queue.shift() as Pending);
+    while (this.queue.length > 0) {
+      // The least loaded worker that can take one more: an idle one first.
+      let best: Slot | undefined;
+      for (const slot of this.slots) {
+        if (slot.state !== 'ready' || slot.jobs.length >= this.options.pipelineDepth) continue;
+        if (!best || slot.jobs.length < best.jobs.length) best = slot;
+      }
+      if (!best) break;
+      this.dispatch(best, this.queue.shift() as Pending);
     }
     if (this.queue.length > 0 && this.slots.size < this.options.size) this.replace();
   }
@@ -280,11 +292,20 @@ export class WorkerPool {
       );
       return;
     }
-    slot.state = 'busy';
-    slot.pending = pending;
-    slot.dispatchedAt = Date.now();
+    slot.jobs.push(pending);
+    if (slot.jobs.length === 1) this.lead(slot);
+  }
+
+  /** The first job of a worker's line starts its clock. */
+  private lead(slot: Slot): void {
+    const head = slot.jobs[0];
+    if (!head) {
+      slot.worker.unref();
+      return;
+    }
     slot.worker.ref();
-    this.watch(slot, pending.job.task.kind === 'validate' ? this.options.validationDeadlineMs : 0);
+    slot.headSince = Date.now();
+    this.watch(slot, head.job.task.kind === 'validate' ? this.options.validationDeadlineMs : 0);
   }
 
   /** How long the job's transforms may take together. */
@@ -296,8 +317,8 @@ export class WorkerPool {
   /** Checks the job's progress against its deadlines now and then; stops the worker past one. */
   private watch(slot: Slot, delayMs: number): void {
     slot.timer = setTimeout(() => {
-      const job = slot.pending?.job;
-      if (!job || slot.state !== 'busy') return;
+      const job = slot.jobs[0]?.job;
+      if (!job || slot.state !== 'ready') return;
       const now = Date.now();
       const p = slot.progress.read();
       const started = p.jobId === job.id;
@@ -313,7 +334,7 @@ export class WorkerPool {
         // Not started yet (the message is on its way) or done (the result is): look again soon,
         // but never wait for ever on a worker that does not take its job.
         const validation = job.task.kind === 'validate' ? this.options.validationDeadlineMs : 0;
-        limit = (slot.dispatchedAt ?? now) + validation + this.transformBudget(job) + START_SLACK_MS;
+        limit = (slot.headSince ?? now) + validation + this.transformBudget(job) + START_SLACK_MS;
         phase = job.task.kind === 'validate' && !started ? 'validation' : 'transforms';
         if (now < limit) return this.watch(slot, Math.min(limit - now, 10));
       }
@@ -330,7 +351,10 @@ export class WorkerPool {
     }, delayMs);
   }
 
-  /** The job of a worker that was stopped or died: fail what was running, rerun what must be. */
+  /**
+   * The jobs of a worker that was stopped or died: fail what was running, rerun what must be, and
+   * hand the jobs that were waiting behind it back to the front of the queue (they never started).
+   */
   private stopped(
     slot: Slot,
     reason: 'deadline' | 'crash',
@@ -338,14 +362,23 @@ export class WorkerPool {
     known?: 'validation' | 'transforms',
   ): void {
     const pending = this.finish(slot);
-    if (!pending) return;
+    this.queue.unshift(...slot.jobs.splice(0));
+    if (pending) this.fail(pending, slot, reason, cause, known);
+    this.pump();
+  }
+
+  private fail(
+    pending: Pending,
+    slot: Slot,
+    reason: 'deadline' | 'crash',
+    cause: string,
+    known?: 'validation' | 'transforms',
+  ): void {
     const { job } = pending;
     const p = slot.progress.read();
     const phase =
       known ?? (p.jobId === job.id && p.phase === Phase.TRANSFORMING ? 'transforms' : 'validation');
-    if (reason === 'crash') {
-      this.options.onIncident?.({ kind: 'crash', phase, cause });
-    }
+    if (reason === 'crash') this.options.onIncident?.({ kind: 'crash', phase, cause });
     const what = reason === 'crash' ? `the evaluation worker ${cause}` : cause;
     if (job.task.kind === 'transform') {
       pending.resolve(result(job, { outcomes: failTransforms(job, reason, what) }));
@@ -357,9 +390,8 @@ export class WorkerPool {
     }
     // The validation had passed: run it again elsewhere, first in line, without the transforms.
     const failed = failTransforms(job, reason, what);
-    const all = failed.map((_, i) => i);
     this.queue.unshift({
-      job: { id: this.nextId++, task: job.task, skip: all },
+      job: { id: this.nextId++, task: job.task, skip: failed.map((_, i) => i) },
       resolve: (rerun) =>
         pending.resolve({
           ...rerun,
@@ -367,19 +399,14 @@ export class WorkerPool {
           outcomes: failed.map((f, i) => f ?? rerun.outcomes[i] ?? null),
         }),
     });
-    this.pump();
   }
 
-  /** Detaches the slot's job (clearing its deadline) and returns it. */
+  /** Takes the worker's first job off its line (clearing its deadline); the next one leads. */
   private finish(slot: Slot): Pending | undefined {
-    const pending = slot.pending;
+    const pending = slot.jobs.shift();
     if (!pending) return undefined;
     clearTimeout(slot.timer);
-    slot.pending = undefined;
-    if (slot.state === 'busy') {
-      slot.state = 'idle';
-      slot.worker.unref();
-    }
+    if (slot.state === 'ready') this.lead(slot);
     return pending;
   }
 

@@ -46,6 +46,8 @@ export interface WorkerOptions {
   validationDeadlineMs?: number;
   /** How long a worker may take to load the plugins (at start, and replacing a stopped one). @default 30000 */
   startupMs?: number;
+  /** Jobs handed to a worker at once: the one it runs and those waiting behind it. @default 2 */
+  pipelineDepth?: number;
   /** Where faults of the workers are reported (a pino logger fits). */
   log?: { error(details: object, message: string): void; warn(details: object, message: string): void };
 }
@@ -140,6 +142,7 @@ export async function startWorkers(options: WorkerOptions = {}): Promise<Workers
       transformDeadlineMs: options.transformDeadlineMs ?? 250,
       validationDeadlineMs: options.validationDeadlineMs ?? 5000,
       startupMs: options.startupMs ?? 30_000,
+      pipelineDepth: options.pipelineDepth ?? 2,
       onIncident: (i) =>
         options.log?.warn(i, `worker ${i.kind === 'crash' ? 'crashed' : 'stopped at its deadline'}`),
     });
