@@ -4,6 +4,7 @@ import { ErrorCodeEnum } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
 import { JsonScalar } from '../graphql/scalars.js';
 import { AdminAuditEvent } from './admin-audit.entity.js';
+import { adminAuditEventList, provisioningEventList } from './audit.sql.js';
 import { ProvisioningEvent, ProvisioningOutcome } from './provisioning-event.entity.js';
 
 const OutcomeEnum = builder.enumType('ProvisioningOutcome', { values: ProvisioningOutcome });
@@ -57,38 +58,15 @@ builder.queryField('provisioningEvents', (t) =>
       description: 'Sign-in audit events, newest first (admins only).',
       args: { filter: t.arg({ type: ProvisioningEventFilter }) },
       resolve: (_root, args, ctx) => {
-        const where: string[] = [];
-        const params: unknown[] = [];
         const f = args.filter;
-        const add = (sql: string, value: unknown) => {
-          where.push(sql);
-          params.push(value);
-        };
-        if (f?.outcome) add('e.outcome = ?', f.outcome);
-        if (f?.connectionId) {
-          add(
-            'e.connection_id = ?',
-            decodeId(String(f.connectionId), 'IdpConnection', ['filter', 'connectionId']),
-          );
-        }
-        if (f?.userId) add('e.user_id = ?', decodeId(String(f.userId), 'User', ['filter', 'userId']));
-        if (f?.nameId) add('e.name_id = ?', f.nameId);
-        if (f?.after) add('e.created_at >= ?', f.after);
-        if (f?.before) add('e.created_at < ?', f.before);
-        return connectionOf(
-          ctx.em,
-          {
-            select: 'e.*',
-            from: 'from provisioning_event e',
-            where,
-            params,
-            sortExpr: 'e.created_at',
-            idExpr: 'e.id',
-            descending: true,
-          },
-          args,
-          (row) => ctx.em.map(ProvisioningEvent, row),
-        );
+        const query = provisioningEventList({
+          ...f,
+          connectionId: f?.connectionId
+            ? decodeId(String(f.connectionId), 'IdpConnection', ['filter', 'connectionId'])
+            : null,
+          userId: f?.userId ? decodeId(String(f.userId), 'User', ['filter', 'userId']) : null,
+        });
+        return connectionOf(ctx.em, query, args, (row) => ctx.em.map(ProvisioningEvent, row));
       },
     },
     {
@@ -125,32 +103,8 @@ builder.queryField('adminAuditEvents', (t) =>
       authScopes: { admin: true },
       description: 'Admin changes, newest first (admins only).',
       args: { action: t.arg.string(), targetId: t.arg.string() },
-      resolve: (_root, args, ctx) => {
-        const where: string[] = [];
-        const params: unknown[] = [];
-        if (args.action) {
-          where.push('a.action = ?');
-          params.push(args.action);
-        }
-        if (args.targetId) {
-          where.push('a.target_id = ?');
-          params.push(args.targetId);
-        }
-        return connectionOf(
-          ctx.em,
-          {
-            select: 'a.*',
-            from: 'from admin_audit_event a',
-            where,
-            params,
-            sortExpr: 'a.created_at',
-            idExpr: 'a.id',
-            descending: true,
-          },
-          args,
-          (row) => ctx.em.map(AdminAuditEvent, row),
-        );
-      },
+      resolve: (_root, args, ctx) =>
+        connectionOf(ctx.em, adminAuditEventList(args), args, (row) => ctx.em.map(AdminAuditEvent, row)),
     },
     {
       fields: (c) => ({

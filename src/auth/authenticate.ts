@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { findLiveSession } from './sessions.sql.js';
 import { hashToken, secretsEqual } from './tokens.js';
 
 /** Who is calling. */
@@ -18,16 +19,7 @@ export function createAuthenticator(deps: { orm: MikroORM; adminToken: string | 
     if (!token) return { kind: 'anonymous' };
     if (deps.adminToken && secretsEqual(token, deps.adminToken)) return { kind: 'admin' };
     if (!token.startsWith('jps_')) return { kind: 'anonymous' };
-    const rows = await deps.orm.em
-      .fork()
-      .execute<{ session_id: string; user_id: string; is_admin: boolean }[]>(
-        `select s.id as session_id, s.user_id, u.is_admin from user_session s join app_user u on u.id = s.user_id
-       where s.token_hash = ? and s.revoked_at is null and s.expires_at > now() and u.status = 'ACTIVE'`,
-        [hashToken(token)],
-      );
-    const row = rows[0];
-    return row
-      ? { kind: 'user', userId: row.user_id, sessionId: row.session_id, admin: row.is_admin === true }
-      : { kind: 'anonymous' };
+    const session = await findLiveSession(deps.orm.em.fork(), hashToken(token));
+    return session ? { kind: 'user', ...session } : { kind: 'anonymous' };
   };
 }

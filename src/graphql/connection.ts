@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { countRows, type KeysetQuery, keysetPage, type PageArgs } from './keyset.js';
+import { countRows, type KeysetQuery, keysetPage, type PageArgs } from './keyset.sql.js';
 
 /** A Relay connection result whose totalCount runs only when a client selects it. */
 export interface CountedConnection<T> {

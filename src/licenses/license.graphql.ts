@@ -1,5 +1,4 @@
 import { adminChange } from '../audit/admin-audit.js';
-import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
 import { type CountedConnection, connectionOf } from '../graphql/connection.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
@@ -7,6 +6,7 @@ import { decodeId } from '../graphql/ids.js';
 import { UserRef } from '../users/user.graphql.js';
 import { License } from './license.entity.js';
 import { createLicense, grantLicense, revokeLicense, updateLicense } from './license.service.js';
+import { licenseList, licensesByUserIds } from './licenses.sql.js';
 
 export const LicenseRef = builder.node(builder.objectRef<License>('License'), {
   description: 'A product license; every new user gets each active license with a free seat.',
@@ -31,17 +31,7 @@ builder.objectField(UserRef, 'licenses', (t) =>
   t.loadableList({
     type: LicenseRef,
     description: 'Licenses granted to this user',
-    load: async (ids: string[], ctx) => {
-      const rows = await ctx.em.execute<Record<string, unknown>[]>(
-        `select g.user_id as grant_user_id, l.* from license_grant g join license l on l.id = g.license_id
-         where g.user_id in (?)`,
-        [ids],
-      );
-      const toLicense = plainRows(ctx.em, License);
-      const byUser = new Map<string, License[]>(ids.map((id) => [id, []]));
-      for (const row of rows) byUser.get(String(row.grant_user_id))?.push(toLicense(row));
-      return ids.map((id) => (byUser.get(id) ?? []).sort((a, b) => a.name.localeCompare(b.name)));
-    },
+    load: (ids: string[], ctx) => licensesByUserIds(ctx.em, ids),
     resolve: (u) => u.id,
   }),
 );
@@ -54,20 +44,7 @@ builder.queryField('licenses', (t) =>
       authScopes: { admin: true },
       args: { active: t.arg.boolean({ description: 'Only active (true) or inactive (false) licenses' }) },
       resolve: (_root, args, ctx) =>
-        connectionOf(
-          ctx.em,
-          {
-            select: 'l.*',
-            from: 'from license l',
-            where: args.active === null || args.active === undefined ? [] : ['l.active = ?'],
-            params: args.active === null || args.active === undefined ? [] : [args.active],
-            sortExpr: 'l.name',
-            idExpr: 'l.id',
-            descending: false,
-          },
-          args,
-          (row) => ctx.em.map(License, row),
-        ),
+        connectionOf(ctx.em, licenseList({ active: args.active }), args, (row) => ctx.em.map(License, row)),
     },
     {
       fields: (c) => ({

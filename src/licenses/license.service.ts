@@ -2,7 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { isUniqueViolation } from '../db/errors.js';
 import { AppError, parseInput } from '../errors.js';
-import { License } from './license.entity.js';
+import { User } from '../users/user.entity.js';
+import { License, LicenseGrant } from './license.entity.js';
+import { releaseSeats, takeSeats } from './licenses.sql.js';
 
 export const CreateLicenseInput = z.object({
   name: z.string().trim().min(1).max(200),
@@ -25,8 +27,6 @@ export async function createLicense(em: EntityManager, raw: unknown): Promise<Li
   return license;
 }
 
-type Row = Record<string, unknown>;
-
 export const UpdateLicenseInput = z.object({
   name: z.string().trim().min(1).max(200).nullish(),
   seats: z.number().int().min(0).max(10_000_000).nullish(),
@@ -48,23 +48,20 @@ export async function updateLicense(em: EntityManager, id: string, raw: unknown)
       path: ['input', 'unlimited'],
     });
   }
-  const sets: string[] = [];
-  const params: unknown[] = [];
-  const set = (sql: string, ...values: unknown[]) => {
-    sets.push(sql);
-    params.push(...values);
-  };
-  if (input.name) set('name = ?', input.name);
-  if (input.active !== null && input.active !== undefined) set('active = ?', input.active);
-  if (input.unlimited) set('seats = null');
+  const changes: Partial<Pick<License, 'name' | 'active' | 'seats'>> = {};
+  if (input.name) changes.name = input.name;
+  if (input.active !== null && input.active !== undefined) changes.active = input.active;
+  if (input.unlimited) changes.seats = null;
   const seats = input.seats ?? null;
-  if (seats !== null) set('seats = ?', seats);
-  if (sets.length > 0) {
-    let rows: Row[];
+  if (seats !== null) changes.seats = seats;
+  if (Object.keys(changes).length > 0) {
+    let updated: number;
     try {
-      rows = await em.execute<Row[]>(
-        `update license set ${sets.join(', ')} where id = ? ${seats !== null ? 'and used <= ?' : ''} returning id`,
-        [...params, id, ...(seats !== null ? [seats] : [])],
+      // One conditional UPDATE: a limit below the seats in use matches no row.
+      updated = await em.nativeUpdate(
+        License,
+        seats !== null ? { id, used: { $lte: seats } } : { id },
+        changes,
       );
     } catch (e) {
       if (isUniqueViolation(e)) {
@@ -74,12 +71,12 @@ export async function updateLicense(em: EntityManager, id: string, raw: unknown)
       }
       throw e;
     }
-    if (rows.length === 0) {
-      const [now] = await em.execute<Row[]>('select used from license where id = ?', [id]);
+    if (updated === 0) {
+      const now = await em.findOneOrFail(License, { id }, { refresh: true });
       throw new AppError(
         'LICENSE_SEATS_IN_USE',
-        `${now?.used} seats are in use; the limit cannot go below that (revoke grants first)`,
-        { path: ['input', 'seats'], used: now?.used },
+        `${now.used} seats are in use; the limit cannot go below that (revoke grants first)`,
+        { path: ['input', 'seats'], used: now.used },
       );
     }
   }
@@ -88,46 +85,35 @@ export async function updateLicense(em: EntityManager, id: string, raw: unknown)
 
 /** Grants a license to a user, taking a seat atomically (never oversubscribed). */
 export async function grantLicense(em: EntityManager, licenseId: string, userId: string): Promise<void> {
-  const user = await em.execute<Row[]>('select id from app_user where id = ?', [userId]);
-  if (user.length === 0)
+  if ((await em.count(User, { id: userId })) === 0) {
     throw new AppError('NOT_FOUND', 'no user has this id', { path: ['input', 'userId'] });
-  const existing = await em.execute<Row[]>(
-    'select 1 from license_grant where license_id = ? and user_id = ?',
-    [licenseId, userId],
-  );
-  if (existing.length > 0) {
+  }
+  if ((await em.count(LicenseGrant, { license: licenseId, user: userId })) > 0) {
     throw new AppError('CONFLICT', 'the user already holds this license', { path: ['input', 'licenseId'] });
   }
-  const seat = await em.execute<Row[]>(
-    `update license set used = used + 1 where id = ? and active and (seats is null or used < seats) returning id`,
-    [licenseId],
-  );
-  if (seat.length === 0) {
-    const found = await em.execute<Row[]>('select 1 from license where id = ?', [licenseId]);
-    throw found.length === 0
-      ? new AppError('NOT_FOUND', 'no license has this id', { path: ['input', 'licenseId'] })
-      : new AppError('LICENSE_NO_SEAT', 'the license is inactive or has no free seat', {
-          path: ['input', 'licenseId'],
-        });
-  }
+  let granted: { id: string }[];
   try {
-    await em.execute('insert into license_grant (license_id, user_id) values (?, ?)', [licenseId, userId]);
+    granted = await takeSeats(em, userId, [licenseId]);
   } catch (e) {
+    // Another grant of the same license to the same user committed first.
     if (isUniqueViolation(e)) {
       throw new AppError('CONFLICT', 'the user already holds this license', { path: ['input', 'licenseId'] });
     }
     throw e;
   }
+  if (granted.length === 0) {
+    throw (await em.count(License, { id: licenseId })) === 0
+      ? new AppError('NOT_FOUND', 'no license has this id', { path: ['input', 'licenseId'] })
+      : new AppError('LICENSE_NO_SEAT', 'the license is inactive or has no free seat', {
+          path: ['input', 'licenseId'],
+        });
+  }
 }
 
 /** Revokes a grant and frees its seat. */
 export async function revokeLicense(em: EntityManager, licenseId: string, userId: string): Promise<void> {
-  const gone = await em.execute<Row[]>(
-    'delete from license_grant where license_id = ? and user_id = ? returning id',
-    [licenseId, userId],
-  );
-  if (gone.length === 0) {
+  const released = await releaseSeats(em, userId, [licenseId]);
+  if (released.length === 0) {
     throw new AppError('NOT_FOUND', 'the user does not hold this license', { path: ['input', 'licenseId'] });
   }
-  await em.execute('update license set used = used - 1 where id = ?', [licenseId]);
 }

@@ -1,7 +1,8 @@
 import { AppError, type ErrorCode, ErrorCodes } from '../errors.js';
 import { type ContactField, findContactField } from '../users/contact-fields.js';
 import { type ContactValue, coerceToField } from './coerce.js';
-import type { MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
+import type { MappingRule } from './rule.js';
+
 import {
   presentValues,
   type TransformResult,
@@ -9,21 +10,6 @@ import {
   transformItems,
   transformSpecs,
 } from './transform-calls.js';
-
-/** The part of a stored mapping the engine needs. */
-export interface MappingRule {
-  id: string;
-  kind: MappingKind;
-  attributeName?: string | null;
-  column: string;
-  plugin?: string | null;
-  params?: Record<string, unknown> | null;
-  required: boolean;
-  defaultValue?: string | string[] | null;
-  multiValue: MultiValuePolicy;
-  separator: string;
-  writePolicy: WritePolicy;
-}
 
 export interface MappedValue {
   rule: MappingRule;

@@ -1,6 +1,6 @@
 import type { TransformError } from '../../kit/errors.js';
 import type { JsonValue, TransformInput } from '../../kit/index.js';
-import type { MappingRule } from './engine.js';
+import type { MappingRule } from './rule.js';
 
 /**
  * What the transforms of a mapping set need to run, and how a sign-in's attributes become their

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { IdpConnection } from '../connections/connection.entity.js';
 import { AppError } from '../errors.js';
-import { evaluateMappings, type MappingRule } from '../mapping/engine.js';
+import { evaluateMappings } from '../mapping/engine.js';
 import { AttributeMapping } from '../mapping/mapping.entity.js';
 import { checkMapping } from '../mapping/mapping-rules.js';
+import type { MappingRule } from '../mapping/rule.js';
 import type { TransformRunner } from '../mapping/transform-calls.js';
 import { planContactWrite } from '../mapping/write-plan.js';
 import type { PluginCatalog } from '../plugins/catalog.js';

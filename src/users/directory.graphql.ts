@@ -4,6 +4,7 @@ import { type CountedConnection, connectionOf, containsPattern } from '../graphq
 import { decodeId } from '../graphql/ids.js';
 import { Contact, User } from './user.entity.js';
 import { ContactRef, UserRef, UserStatusEnum } from './user.graphql.js';
+import { contactList, userList } from './users.sql.js';
 
 const SortDirection = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
 const ContactOrderField = builder.enumType('ContactOrderField', { values: ['NAME', 'CREATED_AT'] as const });
@@ -30,10 +31,6 @@ const ContactFilter = builder.inputType('ContactFilter', {
   }),
 });
 
-/** The SQL the trigram index in the migrations covers: keep the two in step. */
-export const CONTACT_SEARCH_EXPR = `(coalesce(c.full_name, '') || ' ' || coalesce(c.email, ''))`;
-const CONTACT_NAME_KEY = `lower(coalesce(c.full_name, ''))`;
-
 builder.queryField('contacts', (t) =>
   t.connection(
     {
@@ -46,38 +43,16 @@ builder.queryField('contacts', (t) =>
         orderBy: t.arg({ type: ContactOrder }),
       },
       resolve: (_root, args, ctx) => {
-        const where: string[] = [];
-        const params: unknown[] = [];
         const f = args.filter;
-        if (f?.search) {
-          where.push(`${CONTACT_SEARCH_EXPR} ilike ?`);
-          params.push(containsPattern(f.search));
-        }
-        for (const [value, sql] of [
-          [f?.department, 'c.department = ?'],
-          [f?.company, 'c.company = ?'],
-          [f?.createdAfter, 'c.created_at >= ?'],
-          [f?.createdBefore, 'c.created_at < ?'],
-          [f?.updatedAfter, 'c.updated_at >= ?'],
-          [f?.updatedBefore, 'c.updated_at < ?'],
-        ] as const) {
-          if (value !== null && value !== undefined) {
-            where.push(sql);
-            params.push(value);
-          }
-        }
-        const byName = (args.orderBy?.field ?? 'NAME') === 'NAME';
         return connectionOf(
           ctx.em,
-          {
-            select: 'c.*',
-            from: 'from contact c',
-            where,
-            params,
-            sortExpr: byName ? CONTACT_NAME_KEY : 'c.created_at',
-            idExpr: 'c.id',
-            descending: args.orderBy?.direction === 'DESC',
-          },
+          contactList(
+            { ...f, searchPattern: f?.search ? containsPattern(f.search) : null },
+            {
+              byName: (args.orderBy?.field ?? 'NAME') === 'NAME',
+              descending: args.orderBy?.direction === 'DESC',
+            },
+          ),
           args,
           plainRows(ctx.em, Contact),
         );
@@ -110,13 +85,6 @@ const UserOrder = builder.inputType('UserOrder', {
   }),
 });
 
-const USER_SORT = {
-  USERNAME: 'u.username',
-  CREATED_AT: 'u.created_at',
-  // Never signed in sorts first ascending; keyset keys must not be null.
-  LAST_SIGN_IN_AT: `coalesce(u.last_login_at, 'epoch'::timestamptz)`,
-} as const;
-
 builder.queryField('users', (t) =>
   t.connection(
     {
@@ -126,40 +94,19 @@ builder.queryField('users', (t) =>
       description: 'Users (admins only); cursor (keyset) pagination.',
       args: { filter: t.arg({ type: UserFilter }), orderBy: t.arg({ type: UserOrder }) },
       resolve: (_root, args, ctx) => {
-        const where: string[] = [];
-        const params: unknown[] = [];
         const f = args.filter;
-        if (f?.search) {
-          where.push('u.username ilike ?');
-          params.push(containsPattern(f.search));
-        }
-        if (f?.status) {
-          where.push('u.status = ?');
-          params.push(f.status);
-        }
-        if (f?.connectionId) {
-          where.push('u.connection_id = ?');
-          params.push(decodeId(String(f.connectionId), 'IdpConnection', ['filter', 'connectionId']));
-        }
-        if (f?.lastSignInAfter) {
-          where.push('u.last_login_at >= ?');
-          params.push(f.lastSignInAfter);
-        }
-        if (f?.lastSignInBefore) {
-          where.push('u.last_login_at < ?');
-          params.push(f.lastSignInBefore);
-        }
         return connectionOf(
           ctx.em,
-          {
-            select: 'u.*',
-            from: 'from app_user u',
-            where,
-            params,
-            sortExpr: USER_SORT[args.orderBy?.field ?? 'USERNAME'],
-            idExpr: 'u.id',
-            descending: args.orderBy?.direction === 'DESC',
-          },
+          userList(
+            {
+              ...f,
+              searchPattern: f?.search ? containsPattern(f.search) : null,
+              connectionId: f?.connectionId
+                ? decodeId(String(f.connectionId), 'IdpConnection', ['filter', 'connectionId'])
+                : null,
+            },
+            { field: args.orderBy?.field ?? 'USERNAME', descending: args.orderBy?.direction === 'DESC' },
+          ),
           args,
           plainRows(ctx.em, User),
         );

@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
+import { Session } from './session.entity.js';
 import { User } from './user.entity.js';
 import { UserRef } from './user.graphql.js';
 
@@ -31,10 +32,7 @@ for (const [field, status] of [
             user.status = status;
             if (status === 'BLOCKED') {
               // Sessions are also checked against the user's status; revoking them makes it final.
-              await em.execute(
-                'update user_session set revoked_at = now() where user_id = ? and revoked_at is null',
-                [id],
-              );
+              await em.nativeUpdate(Session, { user: id, revokedAt: null }, { revokedAt: new Date() });
             }
             return { result: user, targetType: 'User', targetId: id, before, after: { status } };
           }),
@@ -50,9 +48,11 @@ builder.mutationField('signOut', (t) =>
     description: 'Revokes the session of the token this request carries.',
     resolve: async (_root, _args, ctx) => {
       if (ctx.auth.kind !== 'user') return false;
-      await ctx.em.execute('update user_session set revoked_at = now() where id = ? and revoked_at is null', [
-        ctx.auth.sessionId,
-      ]);
+      await ctx.em.nativeUpdate(
+        Session,
+        { id: ctx.auth.sessionId, revokedAt: null },
+        { revokedAt: new Date() },
+      );
       return true;
     },
   }),

@@ -1,7 +1,7 @@
-import { plainRows } from '../db/plain.js';
 import { builder } from '../graphql/builder.js';
 import { CONTACT_FIELDS } from './contact-fields.js';
 import { Contact, User } from './user.entity.js';
+import { contactsByUserIds, usersByIds } from './users.sql.js';
 
 export const UserStatusEnum = builder.enumType('UserStatus', { values: ['ACTIVE', 'BLOCKED'] as const });
 
@@ -42,10 +42,7 @@ builder.node(ContactRef, {
       type: UserRef,
       description: 'The account this contact belongs to',
       // One query for every contact of a page (DataLoader), not one per contact.
-      load: async (ids: string[], ctx) =>
-        (await ctx.em.execute<Row[]>('select * from app_user where id in (?)', [ids])).map(
-          plainRows(ctx.em, User),
-        ),
+      load: (ids: string[], ctx) => usersByIds(ctx.em, ids),
       sort: (u) => u.id,
       resolve: (c) => userId(c),
     }),
@@ -66,8 +63,7 @@ builder.node(UserRef, {
       type: ContactRef,
       nullable: true,
       load: async (ids: string[], ctx) => {
-        const rows = await ctx.em.execute<Row[]>('select * from contact where user_id in (?)', [ids]);
-        const contacts = rows.map(plainRows(ctx.em, Contact));
+        const contacts = await contactsByUserIds(ctx.em, ids);
         const byUser = new Map(contacts.map((c) => [userId(c), c]));
         return ids.map((id) => byUser.get(id) ?? null);
       },

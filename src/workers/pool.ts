@@ -305,7 +305,19 @@ export class WorkerPool {
     }
     slot.worker.ref();
     slot.headSince = Date.now();
-    this.watch(slot, head.job.task.kind === 'validate' ? this.options.validationDeadlineMs : 0);
+    this.watch(slot, this.firstLook(head.job));
+  }
+
+  /**
+   * When to look at a job first: a validation's deadline is far (seconds) but the transforms after
+   * it start within milliseconds, and their deadline must be caught on time.
+   */
+  private firstLook(job: Job): number {
+    const { validationDeadlineMs, transformDeadlineMs } = this.options;
+    if (job.task.kind !== 'validate') return this.transformBudget(job);
+    return this.transformBudget(job) > 0
+      ? Math.min(validationDeadlineMs, transformDeadlineMs)
+      : validationDeadlineMs;
   }
 
   /** How long the job's transforms may take together. */
@@ -327,6 +339,10 @@ export class WorkerPool {
       if (started && p.phase === Phase.VALIDATING) {
         limit = p.phaseStartedAt + this.options.validationDeadlineMs;
         phase = 'validation';
+        // The transforms may begin before then: look again by the time one of them could overrun.
+        if (now < limit && this.transformBudget(job) > 0) {
+          return this.watch(slot, Math.min(limit - now, this.options.transformDeadlineMs));
+        }
       } else if (started && p.phase === Phase.TRANSFORMING) {
         limit = p.phaseStartedAt + this.transformBudget(job);
         phase = 'transforms';

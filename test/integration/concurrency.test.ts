@@ -144,4 +144,47 @@ describe('concurrent sign-ins', () => {
     expect(new Set(olds).size).toBe(10);
     expect(new Set(olds)).toEqual(new Set(['A', ...news.filter((n) => n !== contact!.given_name)]));
   });
+
+  it('admin grants racing sign-ins for the last seats never oversubscribe (one seat function for both)', async () => {
+    const licenseId = await createLicense(t.app, 'Contested', 6);
+    // Three users exist before; six more sign in while the three are granted the license by hand.
+    const existing = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const nameId = `granted${i}@contoso.example`;
+        const r = await postAcs(t.app, idp.response(nameId, entraClaims('Granted', String(i), nameId)));
+        return (r.body.user as { id: string }).id;
+      }),
+    );
+    await t.sql(
+      `delete from license_grant g using license l where l.id = g.license_id and l.name = 'Contested'`,
+    );
+    await t.sql(`update license set used = 0 where name = 'Contested'`);
+    const grants = existing.map((userId, i) =>
+      gql<{ grantLicense: { __typename: string; code?: string } }>(
+        i % 2 ? t.app : peer,
+        `mutation($input: LicenseGrantInput!) { grantLicense(input: $input) { __typename ... on InputError { code } } }`,
+        { input: { licenseId, userId } },
+      ),
+    );
+    const signIns = Array.from({ length: 6 }, (_, i) => {
+      const nameId = `contested${i}@contoso.example`;
+      return postAcs(i % 2 ? peer : t.app, idp.response(nameId, entraClaims('Contested', String(i), nameId)));
+    });
+    const [granted, signedIn] = await Promise.all([Promise.all(grants), Promise.all(signIns)]);
+    expect(signedIn.map((r) => r.status)).toEqual(Array(6).fill(200));
+    const byAdmin = granted.filter((g) => g.data?.grantLicense.__typename === 'License').length;
+    const bySignIn = signedIn.filter((r) =>
+      (r.body.licensesGranted as string[]).includes('Contested'),
+    ).length;
+    expect(byAdmin + bySignIn).toBe(6);
+    expect(granted.filter((g) => g.data?.grantLicense.__typename !== 'License').map((g) => g.data)).toEqual(
+      Array(3 - byAdmin).fill({ grantLicense: { __typename: 'InputError', code: 'LICENSE_NO_SEAT' } }),
+    );
+    const [license] = await t.sql(`select used, seats from license where name = 'Contested'`);
+    expect(license).toEqual({ used: 6, seats: 6 });
+    const [rows] = await t.sql<{ n: number }>(
+      `select count(*)::int as n from license_grant g join license l on l.id = g.license_id where l.name = 'Contested'`,
+    );
+    expect(rows!.n).toBe(6);
+  });
 });

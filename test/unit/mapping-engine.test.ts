@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TransformError } from '../../kit/errors.js';
 import type { TransformInput } from '../../kit/index.js';
-import { evaluateMappings, type MappingRule } from '../../src/mapping/engine.js';
+import { evaluateMappings } from '../../src/mapping/engine.js';
+import type { MappingRule } from '../../src/mapping/rule.js';
 import type { TransformResult, TransformRunner } from '../../src/mapping/transform-calls.js';
 
 const rule = (over: Partial<MappingRule>): MappingRule => ({
