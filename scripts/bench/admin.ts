@@ -64,7 +64,7 @@ export async function createConnection(
 /**
  * Ten mappings as an Entra admin sets them up: seven COPY of the usual claims and three TRANSFORM
  * (two repository plugins and an inline JSONata expression), so each first sign-in runs three
- * transform evaluations through the plugin workers.
+ * transform evaluations in the workers.
  */
 export const BENCH_MAPPINGS: Record<string, unknown>[] = [
   { attributeName: EntraClaims.givenName, column: 'givenName' },

@@ -183,7 +183,8 @@ export function writeJson(file: string, r: Report): void {
 
 /**
  * Server-side stages per sign-in phase: the client's latency, the server's whole ACS, and within it
- * validation (the worker round trip), transforms (the plugin workers') and the database.
+ * validation (the worker job's round trip but its transforms), transforms (in the same job) and the
+ * database.
  */
 function formatStages(stages: StageBreakdown[]): string[] {
   if (stages.length === 0) return [];
@@ -199,7 +200,8 @@ function formatStages(stages: StageBreakdown[]): string[] {
   return [
     '',
     "Where a sign-in's time goes (server's Server-Timing: acs = the whole ACS, validation = the SAML",
-    'worker round trip, transforms = the plugin workers, db = the provisioning transaction):',
+    'worker job (round trip) but its transforms, transforms = run in that same job, db = the provisioning\n' +
+      'transaction):',
     ...lines.map(render),
   ];
 }
