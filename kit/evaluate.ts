@@ -138,9 +138,12 @@ export function createEvaluator(plugins: readonly LoadedPlugin[], limits: Evalua
       if (typeof source !== 'string') return failure(name, 'params', 'no expression to evaluate');
       const expression = compile(plugin, source);
       if (typeof expression === 'string') return failure(name, 'params', expression);
+      // An absent attribute is JSONata's "no value" (undefined), not null: the built-in functions
+      // then give "no value" too ($uppercase($) is undefined) instead of a type error (T0410).
+      const value = input.value ?? undefined;
       try {
-        const result: unknown = await expression.evaluate(input.value, {
-          value: input.value,
+        const result: unknown = await expression.evaluate(value, {
+          value,
           values: input.values,
           attributes: input.attributes,
           nameId: input.nameId,

@@ -8,7 +8,8 @@
  * implements the two and is shared with the host, which imports the kit and never the reverse.
  *
  * Semver: a new export or an optional field is a minor bump; a removed or changed one is a major.
- * 2.0.0: the libphonenumber-js functions are no longer re-exported; import the package itself.
+ * 2.0.0: the libphonenumber-js functions are no longer re-exported (import the package itself); an
+ * absent attribute reaches the expression as "no value" (undefined), no longer as null.
  */
 import { z } from 'zod';
 
@@ -26,7 +27,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /** What a transform sees of one sign-in, for one mapping. */
 export interface TransformInput {
-  /** The mapped attribute's value: the single value, the array when several, null when absent. */
+  /**
+   * The mapped attribute's value: the single value, the array when several, null when absent. The
+   * expression sees an absent value as JSONata's "no value" (`$exists($value)` is false), so that
+   * built-in functions over it give no value rather than a type error.
+   */
   value: string | string[] | null;
   /** The mapped attribute's values, always an array (empty when absent). */
   values: string[];

@@ -29,7 +29,7 @@ export interface WorkerStats {
 export interface PoolOptions {
   size: number;
   init: Omit<WorkerInit, 'progress'>;
-  /** Hard deadline per transform: a job's transforms together get this times their number. */
+  /** Hard deadline per transform, from its start. */
   transformDeadlineMs: number;
   /** Hard deadline of one SAML validation. */
   validationDeadlineMs: number;
@@ -90,18 +90,12 @@ function transformFailure(plugin: string, reason: Reason, cause: string): EvalOu
   };
 }
 
-/**
- * Every transform of a job that could not finish fails alike: which one ran away is not told apart
- * (the job's deadline is the sum of its transforms').
- */
+/** Every transform of a job that could not run at all fails alike (no worker, closed, not passable). */
 function failTransforms(job: Job, reason: Reason, cause: string): (EvalOutcome | null)[] {
-  const plugins = transformPlugins(job.task);
   const skip = new Set(job.skip);
-  const running = plugins.filter((_, i) => !skip.has(i));
-  const names = [...new Set(running)];
-  const what =
-    running.length > 1 ? `${cause}, evaluating ${names.map((n) => `"${n}"`).join(', ')} in one job` : cause;
-  return plugins.map((plugin, i) => (skip.has(i) ? null : transformFailure(plugin, reason, what)));
+  return transformPlugins(job.task).map((plugin, i) =>
+    skip.has(i) ? null : transformFailure(plugin, reason, cause),
+  );
 }
 
 function validationFailure(reason: Reason, cause: string): SerializedError {
@@ -128,10 +122,10 @@ const result = (job: Job, part: Partial<JobResult>): JobResult => ({
  * The one pool of worker threads: SAML validations and transforms, one job per worker at a time,
  * so that a runaway is stopped by terminating its worker without touching any other job or the
  * main event loop. Each job has a deadline per phase, read against the progress the worker
- * publishes in shared memory: a validation gets `validationDeadlineMs`, a job's transforms
- * `transformDeadlineMs` each. A stopped or crashed worker is replaced; its job's transforms fail
- * (TRANSFORM_TIMEOUT / TRANSFORM_FAILED) and a validation that had already passed is run again on
- * another worker without them, so that the sign-in still learns what the IdP said.
+ * publishes in shared memory: a validation gets `validationDeadlineMs`, each transform
+ * `transformDeadlineMs` from its own start. A stopped or crashed worker is replaced; the transform
+ * it was running fails alone (TRANSFORM_TIMEOUT / TRANSFORM_FAILED) and the rest of the job runs
+ * again on another worker without it, so that a runaway costs only its own mapping.
  */
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
@@ -314,16 +308,13 @@ export class WorkerPool {
    */
   private firstLook(job: Job): number {
     const { validationDeadlineMs, transformDeadlineMs } = this.options;
-    if (job.task.kind !== 'validate') return this.transformBudget(job);
-    return this.transformBudget(job) > 0
-      ? Math.min(validationDeadlineMs, transformDeadlineMs)
-      : validationDeadlineMs;
+    if (job.task.kind !== 'validate') return transformDeadlineMs;
+    return this.runs(job) > 0 ? Math.min(validationDeadlineMs, transformDeadlineMs) : validationDeadlineMs;
   }
 
-  /** How long the job's transforms may take together. */
-  private transformBudget(job: Job): number {
-    const count = transformPlugins(job.task).length - job.skip.length;
-    return Math.max(0, count) * this.options.transformDeadlineMs;
+  /** How many of the job's transforms are to run. */
+  private runs(job: Job): number {
+    return Math.max(0, transformPlugins(job.task).length - job.skip.length);
   }
 
   /** Checks the job's progress against its deadlines now and then; stops the worker past one. */
@@ -331,32 +322,33 @@ export class WorkerPool {
     slot.timer = setTimeout(() => {
       const job = slot.jobs[0]?.job;
       if (!job || slot.state !== 'ready') return;
+      const { validationDeadlineMs, transformDeadlineMs } = this.options;
       const now = Date.now();
       const p = slot.progress.read();
       const started = p.jobId === job.id;
       let limit: number;
       let phase: 'validation' | 'transforms';
       if (started && p.phase === Phase.VALIDATING) {
-        limit = p.phaseStartedAt + this.options.validationDeadlineMs;
+        limit = p.phaseStartedAt + validationDeadlineMs;
         phase = 'validation';
         // The transforms may begin before then: look again by the time one of them could overrun.
-        if (now < limit && this.transformBudget(job) > 0) {
-          return this.watch(slot, Math.min(limit - now, this.options.transformDeadlineMs));
-        }
+        if (now < limit && this.runs(job) > 0)
+          return this.watch(slot, Math.min(limit - now, transformDeadlineMs));
       } else if (started && p.phase === Phase.TRANSFORMING) {
-        limit = p.phaseStartedAt + this.transformBudget(job);
+        // Each transform has its own deadline, from its own start.
+        limit = p.itemStartedAt + transformDeadlineMs;
         phase = 'transforms';
       } else {
         // Not started yet (the message is on its way) or done (the result is): look again soon,
         // but never wait for ever on a worker that does not take its job.
-        const validation = job.task.kind === 'validate' ? this.options.validationDeadlineMs : 0;
-        limit = (slot.headSince ?? now) + validation + this.transformBudget(job) + START_SLACK_MS;
+        const validation = job.task.kind === 'validate' ? validationDeadlineMs : 0;
+        limit = (slot.headSince ?? now) + validation + this.runs(job) * transformDeadlineMs + START_SLACK_MS;
         phase = job.task.kind === 'validate' && !started ? 'validation' : 'transforms';
         if (now < limit) return this.watch(slot, Math.min(limit - now, 10));
       }
       if (now < limit) return this.watch(slot, limit - now);
       this.deadlineStops++;
-      const budget = phase === 'validation' ? this.options.validationDeadlineMs : this.transformBudget(job);
+      const budget = phase === 'validation' ? validationDeadlineMs : transformDeadlineMs;
       const cause = `stopped after ${budget} ms (hard deadline)`;
       this.options.onIncident?.({ kind: 'deadline', phase, cause });
       const stopping = this.retire(slot);
@@ -383,6 +375,12 @@ export class WorkerPool {
     this.pump();
   }
 
+  /**
+   * A stopped job: a validation that did not finish is refused; a transform that did not finish
+   * fails alone, and the job runs again elsewhere (first in line) without it — the transforms
+   * before it (pure, cheap) and the validation are run again, the ones after it run for the first
+   * time — so that a runaway costs only its own mapping and one deadline.
+   */
   private fail(
     pending: Pending,
     slot: Slot,
@@ -392,27 +390,33 @@ export class WorkerPool {
   ): void {
     const { job } = pending;
     const p = slot.progress.read();
-    const phase =
-      known ?? (p.jobId === job.id && p.phase === Phase.TRANSFORMING ? 'transforms' : 'validation');
+    const inTransforms = p.jobId === job.id && p.phase === Phase.TRANSFORMING;
+    const phase = known ?? (inTransforms ? 'transforms' : 'validation');
     if (reason === 'crash') this.options.onIncident?.({ kind: 'crash', phase, cause });
-    const what = reason === 'crash' ? `the evaluation worker ${cause}` : cause;
-    if (job.task.kind === 'transform') {
-      pending.resolve(result(job, { outcomes: failTransforms(job, reason, what) }));
-      return;
-    }
-    if (phase === 'validation') {
+    if (phase === 'validation' && job.task.kind === 'validate') {
       pending.resolve(result(job, { refusal: validationFailure(reason, cause) }));
       return;
     }
-    // The validation had passed: run it again elsewhere, first in line, without the transforms.
-    const failed = failTransforms(job, reason, what);
+    const plugins = transformPlugins(job.task);
+    const index = inTransforms ? p.index : plugins.findIndex((_, i) => !job.skip.includes(i));
+    const plugin = plugins[index];
+    if (plugin === undefined) {
+      // Nothing to blame (a transform job that never started): every transform fails alike.
+      pending.resolve(result(job, { outcomes: failTransforms(job, reason, cause) }));
+      return;
+    }
+    const failure = transformFailure(
+      plugin,
+      reason,
+      reason === 'crash' ? `the evaluation worker ${cause}` : cause,
+    );
     this.queue.unshift({
-      job: { id: this.nextId++, task: job.task, skip: failed.map((_, i) => i) },
+      job: { id: this.nextId++, task: job.task, skip: [...job.skip, index] },
       resolve: (rerun) =>
         pending.resolve({
           ...rerun,
           id: job.id,
-          outcomes: failed.map((f, i) => f ?? rerun.outcomes[i] ?? null),
+          outcomes: plugins.map((_, i) => (i === index ? failure : (rerun.outcomes[i] ?? null))),
         }),
     });
   }

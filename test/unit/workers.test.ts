@@ -90,23 +90,25 @@ describe('a sign-in job', () => {
     });
   });
 
-  it('a runaway transform fails its transforms at the deadline; the validation still comes back', async () => {
+  it('a runaway transform fails alone at its deadline; the validation and the other transforms stand', async () => {
     await fullStrength(workers);
     const t0 = performance.now();
     const v = await workers.validate(
       request(response('bo@idp.example', { dept: 'x' }), [
         upper,
         { plugin: 'expression', params: CATASTROPHIC, attributeName: 'dept' },
+        upper,
       ]),
     );
     const at = performance.now() - t0;
     expect(v.assertion.nameId).toBe('bo@idp.example');
     expect(v.transforms).toMatchObject([
+      { ok: true, value: 'X' },
       { ok: false, error: { code: 'TRANSFORM_TIMEOUT', reason: 'deadline' } },
-      { ok: false, error: { code: 'TRANSFORM_TIMEOUT', reason: 'deadline' } },
+      { ok: true, value: 'X' },
     ]);
-    expect(at).toBeGreaterThanOrEqual(2 * DEADLINE_MS - 5);
-    expect(at).toBeLessThan(2 * DEADLINE_MS + MARGIN_MS);
+    expect(at).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
+    expect(at).toBeLessThan(DEADLINE_MS + MARGIN_MS);
     expect(workers.stats().deadlineStops).toBeGreaterThan(0);
   });
 
