@@ -8,6 +8,7 @@ import { Migration20261129120000Admin } from './Migration20261129120000_admin.js
 import { Migration20261129130000ConfigVersion } from './Migration20261129130000_config_version.js';
 import { Migration20261129140000SignInFunction } from './Migration20261129140000_sign_in_function.js';
 import { Migration20261203090000ProvisioningFunctions } from './Migration20261203090000_provisioning_functions.js';
+import { Migration20261203120000MappingSafety } from './Migration20261203120000_mapping_safety.js';
 
 /** Append-only. Every file in this folder is listed here (a test holds them in step). */
 export const migrationsList: { name: string; class: Constructor<Migration> }[] = [
@@ -22,4 +23,5 @@ export const migrationsList: { name: string; class: Constructor<Migration> }[] =
     name: 'Migration20261203090000_provisioning_functions',
     class: Migration20261203090000ProvisioningFunctions,
   },
+  { name: 'Migration20261203120000_mapping_safety', class: Migration20261203120000MappingSafety },
 ];

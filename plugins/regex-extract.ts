@@ -30,13 +30,18 @@ function extract(value: string, pattern: string, flags: string, group: string | 
 
 export default defineTransform({
   name: 'regex-extract',
-  version: '1.0.0',
+  version: '1.1.0',
   kit: '^2.0.0',
   description:
     'Extracts part of a value with a regular expression (JavaScript syntax): a numbered or named group. A value that does not match counts as absent.',
   params: z
     .object({
-      pattern: z.string().min(1).max(500).describe('Regular expression, e.g. ^CN=([^,]+)'),
+      pattern: z
+        .string()
+        .min(1)
+        .max(500)
+        .meta({ format: 'regex' })
+        .describe('Regular expression, e.g. ^CN=([^,]+)'),
       flags: z
         .string()
         .regex(FLAGS, 'flags may be i, m, s and u, each once')

@@ -57,7 +57,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
   const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
-  const services: Services = { plugins: workers.plugins, workers, signIn };
+  const services: Services = { plugins: workers.plugins, transforms: workers, signIn };
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,

@@ -66,6 +66,9 @@ export const ErrorCodes = {
   EXPRESSION_INVALID: 'transform expression does not compile',
   TRANSFORM_FAILED: 'transform plugin failed',
   TRANSFORM_TIMEOUT: 'transform plugin ran too long',
+  PATTERN_UNSAFE: 'regular expression can backtrack catastrophically',
+  MAPPING_DRY_RUN_FAILED: 'transform fails or runs away on typical input',
+  MAPPING_WOULD_REFUSE: 'mapping change would refuse people who signed in fine',
   // licenses
   LICENSE_SEATS_IN_USE: 'more seats are in use than the new limit',
   LICENSE_NO_SEAT: 'license has no free seat or is inactive',

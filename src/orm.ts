@@ -9,6 +9,7 @@ import { IdpConnection } from './connections/connection.entity.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
 import { License, LicenseGrant } from './licenses/license.entity.js';
 import { AttributeMapping } from './mapping/mapping.entity.js';
+import { SignInSample } from './mapping/sign-in-sample.entity.js';
 import { ConsumedAssertion } from './provisioning/consumed-assertion.entity.js';
 import { AuthnRequest } from './sign-in/authn-request.entity.js';
 import { Session } from './users/session.entity.js';
@@ -33,6 +34,7 @@ export const entities = [
   Session,
   ProvisioningEvent,
   AdminAuditEvent,
+  SignInSample,
 ];
 
 export interface OrmOptions {

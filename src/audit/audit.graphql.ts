@@ -5,9 +5,20 @@ import { decodeId } from '../graphql/ids.js';
 import { JsonScalar } from '../graphql/scalars.js';
 import { AdminAuditEvent } from './admin-audit.entity.js';
 import { adminAuditEventList, provisioningEventList } from './audit.sql.js';
-import { ProvisioningEvent, ProvisioningOutcome } from './provisioning-event.entity.js';
+import { type MappingFallback, ProvisioningEvent, ProvisioningOutcome } from './provisioning-event.entity.js';
 
 const OutcomeEnum = builder.enumType('ProvisioningOutcome', { values: ProvisioningOutcome });
+
+export const MappingFallbackRef = builder.objectRef<MappingFallback>('MappingFallback').implement({
+  description: 'A mapping that failed and fell back by its failure policy instead of refusing the sign-in.',
+  fields: (t) => ({
+    mappingId: t.exposeID('mappingId'),
+    column: t.exposeString('column'),
+    policy: t.exposeString('policy', { description: 'KEEP (the column was left as it was) or DEFAULT' }),
+    code: t.field({ type: ErrorCodeEnum, resolve: (f) => f.code }),
+    message: t.exposeString('message'),
+  }),
+});
 
 const ProvisioningEventRef = builder.node(builder.objectRef<ProvisioningEvent>('ProvisioningEvent'), {
   description: 'The audit row of one ACS handoff.',
@@ -35,6 +46,11 @@ const ProvisioningEventRef = builder.node(builder.objectRef<ProvisioningEvent>('
       resolve: (e) => e.changes,
     }),
     licensesGranted: t.exposeStringList('licensesGranted'),
+    fallbacks: t.field({
+      type: [MappingFallbackRef],
+      description: 'Mappings that failed and fell back by their failure policy',
+      resolve: (e) => e.fallbacks ?? [],
+    }),
   }),
 });
 

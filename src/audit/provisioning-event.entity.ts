@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { ErrorCode } from '../errors.js';
 
 export const ProvisioningOutcome = ['CREATED', 'SIGNED_IN', 'UPDATED', 'REJECTED'] as const;
 export type ProvisioningOutcome = (typeof ProvisioningOutcome)[number];
@@ -8,6 +9,15 @@ export interface FieldChange {
   old: unknown;
   new: unknown;
   mappingId: string | null;
+}
+
+/** A mapping that failed and fell back by its policy instead of refusing the sign-in. */
+export interface MappingFallback {
+  mappingId: string;
+  column: string;
+  policy: 'KEEP' | 'DEFAULT';
+  code: ErrorCode;
+  message: string;
 }
 
 /**
@@ -35,6 +45,8 @@ export const ProvisioningEvent = defineEntity({
     errorMessage: p.text().nullable(),
     changes: p.json<FieldChange[]>().defaultRaw(`'[]'`),
     licensesGranted: p.json<string[]>().defaultRaw(`'[]'`),
+    /** Mappings that failed and fell back by their policy instead of refusing. */
+    fallbacks: p.json<MappingFallback[]>().defaultRaw(`'[]'`),
     via: p.string().length(16),
   },
 });

@@ -45,6 +45,12 @@ export const IdpConnection = defineEntity({
      * config_version migration); sign-ins check it against the configuration they cached.
      */
     configVersion: p.integer().default(1),
+    /**
+     * How many recent sign-ins' attribute sets are kept (the latest per person) to check mapping
+     * changes against; 0 keeps none. Personal data: admins only, and for `sampleRetentionDays`.
+     */
+    sampleSize: p.integer().default(200),
+    sampleRetentionDays: p.integer().default(30),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },

@@ -51,6 +51,13 @@ export const IdpConnectionRef = builder.node(builder.objectRef<IdpConnection>('I
     adminGroups: t.exposeStringList('adminGroups', {
       description: 'Group values that give a user the admin role (checked at every sign-in)',
     }),
+    sampleSize: t.exposeInt('sampleSize', {
+      description:
+        "How many recent sign-ins' attribute sets are kept (the latest per person) to check mapping changes against; 0 keeps none",
+    }),
+    sampleRetentionDays: t.exposeInt('sampleRetentionDays', {
+      description: 'How long a sign-in sample (personal data, admins only) is kept',
+    }),
     loginUrl: t.string({
       description: 'Where to send a browser for an SP-initiated sign-in through this connection',
       resolve: (c, _args, ctx) => `${ctx.config.publicUrl}/saml/login?connection=${c.id}`,
@@ -93,6 +100,10 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
       description: "The attribute carrying groups (default Entra's groups claim)",
     }),
     adminGroups: t.stringList({ description: 'Group values that give the admin role (default none)' }),
+    sampleSize: t.int({
+      description: 'Recent sign-ins kept to check mapping changes against (default 200; 0: none)',
+    }),
+    sampleRetentionDays: t.int({ description: 'Days a sign-in sample is kept (default 30)' }),
   }),
 });
 
@@ -116,6 +127,8 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
     allowSha1: t.boolean(),
     groupsAttribute: t.string(),
     adminGroups: t.stringList(),
+    sampleSize: t.int(),
+    sampleRetentionDays: t.int(),
   }),
 });
 

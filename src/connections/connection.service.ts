@@ -15,6 +15,8 @@ const Options = {
   allowSha1: z.boolean().nullish(),
   groupsAttribute: z.string().trim().min(1).max(1024).nullish(),
   adminGroups: z.array(z.string().trim().min(1).max(256)).max(100).nullish(),
+  sampleSize: z.number().int().min(0).max(10_000).nullish(),
+  sampleRetentionDays: z.number().int().min(1).max(365).nullish(),
 };
 // A URI, as SAML's NameID Format is; null (on update) clears the expectation.
 const NameIdFormat = z
@@ -86,6 +88,8 @@ export async function createConnection(em: EntityManager, raw: unknown): Promise
     allowSha1: input.allowSha1 ?? false,
     ...(input.groupsAttribute ? { groupsAttribute: input.groupsAttribute } : {}),
     adminGroups: input.adminGroups ?? [],
+    sampleSize: input.sampleSize ?? 200,
+    sampleRetentionDays: input.sampleRetentionDays ?? 30,
     enabled: true,
   });
   await flushOrConflict(em, metadata.entityId, input.name);
@@ -122,6 +126,8 @@ export async function updateConnection(em: EntityManager, raw: unknown): Promise
   connection.allowSha1 = input.allowSha1 ?? connection.allowSha1;
   connection.groupsAttribute = input.groupsAttribute ?? connection.groupsAttribute;
   connection.adminGroups = input.adminGroups ?? connection.adminGroups;
+  connection.sampleSize = input.sampleSize ?? connection.sampleSize;
+  connection.sampleRetentionDays = input.sampleRetentionDays ?? connection.sampleRetentionDays;
   // The entity id never changes here, so only the name can collide.
   await flushOrConflict(em, null, connection.name);
   return connection;

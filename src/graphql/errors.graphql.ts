@@ -17,16 +17,28 @@ const SIGN_IN_CODES = new Set<ErrorCode>([
   'DATABASE_UNAVAILABLE',
 ]);
 
+type ErrorFamily = new (
+  code: ErrorCode,
+  message: string,
+  details: ErrorDetails,
+  options: { cause: unknown },
+) => AppError;
+
 /**
- * Runs a resolver and turns catalog errors into their GraphQL union member. Anything else is
- * rethrown untouched and masked by Yoga into a generic error (details only in the log).
+ * Runs a resolver and turns catalog errors into their GraphQL union member: a SignInError or an
+ * InputError, or the family `special` picks (a field whose union has a richer error type). Anything
+ * else is rethrown untouched and masked by Yoga into a generic error (details only in the log).
  */
-export async function typedErrors<T>(fn: () => Promise<T>): Promise<T> {
+export async function typedErrors<T>(
+  fn: () => Promise<T>,
+  special?: (e: AppError) => ErrorFamily | undefined,
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (!(e instanceof AppError) || e.code === 'INTERNAL') throw e;
-    const Family = e.code.startsWith('SAML_') || SIGN_IN_CODES.has(e.code) ? SignInError : InputError;
+    const Family =
+      special?.(e) ?? (e.code.startsWith('SAML_') || SIGN_IN_CODES.has(e.code) ? SignInError : InputError);
     throw new Family(e.code, e.message, e.details, { cause: e });
   }
 }
@@ -38,7 +50,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   ) as Record<ErrorCode, { value: ErrorCode; description: string }>,
 });
 
-const ErrorInterface = builder.interfaceRef<AppError>('Error').implement({
+export const ErrorInterface = builder.interfaceRef<AppError>('Error').implement({
   description: 'An expected failure: a stable code and a message that names the cause.',
   fields: (t) => ({
     code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }),

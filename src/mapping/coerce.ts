@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import { domainToUnicode } from 'node:url';
+import validator from 'validator';
 import { AppError } from '../errors.js';
 import type { ContactField } from '../users/contact-fields.js';
 
 export type ContactValue = string | string[] | null;
 
-const email = z.email();
 const PHONE = /^\+?[0-9 ()\-./]{3,}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$/i;
 
 export interface CoercionContext {
@@ -27,8 +27,7 @@ function coerceOne(raw: string, field: ContactField, ctx: CoercionContext): stri
   }
   switch (field.type) {
     case 'EMAIL':
-      if (!email.safeParse(v).success) fail(field, ctx, 'value is not an email address');
-      return v;
+      return email(v, field, ctx);
     case 'PHONE':
       if (!PHONE.test(v)) fail(field, ctx, 'value is not a phone number');
       return v;
@@ -47,6 +46,20 @@ function coerceOne(raw: string, field: ContactField, ctx: CoercionContext): stri
     default:
       return v;
   }
+}
+
+/**
+ * An email address as RFC 6531 allows it (validator.js): internationalised local parts (björn@,
+ * 山田@) and domains. One form is stored: the local part as given (NFC), the domain in Unicode
+ * (an IDN given as punycode, xn--…, is decoded), lower-cased, so that one address is one value.
+ */
+function email(v: string, field: ContactField, ctx: CoercionContext): string {
+  if (!validator.isEmail(v, { allow_utf8_local_part: true, require_tld: true, allow_ip_domain: false })) {
+    fail(field, ctx, 'value is not an email address');
+  }
+  const at = v.lastIndexOf('@');
+  const domain = domainToUnicode(v.slice(at + 1).toLowerCase()) || v.slice(at + 1).toLowerCase();
+  return `${v.slice(0, at)}@${domain}`.normalize('NFC');
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { MappingFallback } from '../audit/provisioning-event.entity.js';
 import { AppError, type ErrorCode, ErrorCodes } from '../errors.js';
 import { type ContactField, findContactField } from '../users/contact-fields.js';
 import { type ContactValue, coerceToField } from './coerce.js';
@@ -19,7 +20,10 @@ export interface MappedValue {
 }
 
 export interface MappingOutcome extends MappedValue {
+  /** Why the mapping could not produce its value (also when it fell back). */
   error: AppError | null;
+  /** Set when the error did not refuse: the column kept (value null) or took the default. */
+  fallback: MappingFallback | null;
 }
 
 export interface SignInAttributes {
@@ -49,14 +53,43 @@ export function mapValues(
         mappingId: rule.id,
         column: rule.column,
       });
-      return { rule, field: { name: rule.column } as ContactField, value: null, error };
+      return { rule, field: { name: rule.column } as ContactField, value: null, error, fallback: null };
     }
     try {
-      return { rule, field, value: evaluateOne(rule, field, input, byRule.get(i)), error: null };
+      return {
+        rule,
+        field,
+        value: evaluateOne(rule, field, input, byRule.get(i)),
+        error: null,
+        fallback: null,
+      };
     } catch (e) {
-      return { rule, field, value: null, error: fromPluginError(e) };
+      return fallBack(rule, field, fromPluginError(e));
     }
   });
+}
+
+/** A failed mapping by its failure policy: refused (no fallback), kept, or its default value. */
+function fallBack(rule: MappingRule, field: ContactField, error: AppError): MappingOutcome {
+  if (rule.onFailure === 'REFUSE') return { rule, field, value: null, error, fallback: null };
+  let value: ContactValue = null;
+  if (rule.onFailure === 'DEFAULT' && rule.defaultValue !== null && rule.defaultValue !== undefined) {
+    const raw = Array.isArray(rule.defaultValue) ? rule.defaultValue : [rule.defaultValue];
+    // Checked against the column when the mapping was written; a column change could still refuse it.
+    try {
+      value = coerceToField(raw, field, { mappingId: rule.id, attributeName: 'defaultValue' });
+    } catch (e) {
+      return { rule, field, value: null, error: fromPluginError(e), fallback: null };
+    }
+  }
+  const policy = value === null ? 'KEEP' : 'DEFAULT';
+  return {
+    rule,
+    field,
+    value,
+    error,
+    fallback: { mappingId: rule.id, column: field.name, policy, code: error.code, message: error.message },
+  };
 }
 
 /** The transforms of a mapping set, evaluated through `runner` as one job, then every value. */
@@ -70,11 +103,20 @@ export async function evaluateMappings(
   return mapValues(rules, input, results);
 }
 
-/** The sign-in's view: every value, or the first failure in mapping order. */
-export function valuesOrFailure(outcomes: readonly MappingOutcome[]): MappedValue[] {
-  const failed = outcomes.find((o) => o.error);
-  if (failed?.error) throw failed.error;
-  return outcomes.filter((o) => o.value !== null);
+/**
+ * The sign-in's view: every value and every fallback, or the first refusing failure in mapping
+ * order (a mapping whose policy is REFUSE).
+ */
+export function valuesOrFailure(outcomes: readonly MappingOutcome[]): {
+  values: MappedValue[];
+  fallbacks: MappingFallback[];
+} {
+  const refused = outcomes.find((o) => o.error && !o.fallback);
+  if (refused?.error) throw refused.error;
+  return {
+    values: outcomes.filter((o) => o.value !== null),
+    fallbacks: outcomes.flatMap((o) => (o.fallback ? [o.fallback] : [])),
+  };
 }
 
 const describe = (rule: MappingRule): string =>

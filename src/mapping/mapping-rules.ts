@@ -8,7 +8,7 @@ import {
 } from '../users/contact-fields.js';
 import { coerceToField } from './coerce.js';
 import { fromPluginError } from './engine.js';
-import { MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
+import { FailurePolicy, MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
 
 /** A mapping as an admin writes it (create, update, or a draft set to preview). */
 export const MappingFields = z.object({
@@ -22,12 +22,14 @@ export const MappingFields = z.object({
   multiValue: z.enum(MultiValuePolicy).default('REFUSE'),
   separator: z.string().max(16).default(', '),
   writePolicy: z.enum(WritePolicy).default('ALWAYS'),
+  onFailure: z.enum(FailurePolicy).nullish(),
 });
 export type MappingFields = z.output<typeof MappingFields>;
 
-export interface CheckedMapping extends MappingFields {
+export interface CheckedMapping extends Omit<MappingFields, 'onFailure'> {
   field: ContactField;
   params: Record<string, unknown> | null;
+  onFailure: FailurePolicy;
 }
 
 /**
@@ -102,5 +104,29 @@ export function checkMapping(
       );
     }
   }
-  return { ...m, field, params };
+  return { ...m, field, params, onFailure: failurePolicy(m, at) };
+}
+
+/**
+ * The failure policy, given or by default: a required mapping refuses (that is what required
+ * means); an optional one never does unless asked — it writes its default value when it has one,
+ * and otherwise leaves the column as it is. Combinations that cannot mean anything are refused.
+ */
+function failurePolicy(
+  m: MappingFields,
+  at: (...p: (string | number)[]) => { path: (string | number)[] },
+): FailurePolicy {
+  const hasDefault = m.defaultValue !== null && m.defaultValue !== undefined;
+  const policy = m.onFailure ?? (m.required ? 'REFUSE' : hasDefault ? 'DEFAULT' : 'KEEP');
+  if (m.required && policy !== 'REFUSE') {
+    throw new AppError(
+      'MAPPING_INVALID',
+      'a required mapping refuses the sign-in when it fails (onFailure REFUSE); make it optional to keep or default instead',
+      at('onFailure'),
+    );
+  }
+  if (policy === 'DEFAULT' && !hasDefault) {
+    throw new AppError('MAPPING_INVALID', 'onFailure DEFAULT needs a defaultValue', at('onFailure'));
+  }
+  return policy;
 }

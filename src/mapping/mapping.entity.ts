@@ -9,6 +9,14 @@ export type MappingKind = (typeof MappingKind)[number];
 export const MultiValuePolicy = ['FIRST', 'JOIN', 'REFUSE'] as const;
 export type MultiValuePolicy = (typeof MultiValuePolicy)[number];
 
+/**
+ * What a sign-in does when a mapping fails (a required attribute missing, a transform failing, a
+ * value that does not fit its column): refuse the sign-in, keep the column as it is, or write the
+ * mapping's default value. Resolved when the mapping is written (see mapping-rules.ts).
+ */
+export const FailurePolicy = ['REFUSE', 'KEEP', 'DEFAULT'] as const;
+export type FailurePolicy = (typeof FailurePolicy)[number];
+
 /** When a mapping writes its column: at creation only, at every sign-in, or while the column is empty. */
 export const WritePolicy = ['ON_CREATE', 'ALWAYS', 'IF_EMPTY'] as const;
 export type WritePolicy = (typeof WritePolicy)[number];
@@ -34,6 +42,7 @@ export const AttributeMapping = defineEntity({
     multiValue: p.enum([...MultiValuePolicy]).default('REFUSE'),
     separator: p.string().length(16).default(', '),
     writePolicy: p.enum([...WritePolicy]).default('ALWAYS'),
+    onFailure: p.enum([...FailurePolicy]).default('KEEP'),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },

@@ -1,23 +1,28 @@
 import { adminChange, snapshot } from '../audit/admin-audit.js';
 import { IdpConnectionRef } from '../connections/connection.graphql.js';
+import { AppError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
-import { InputError, typedErrors } from '../graphql/errors.graphql.js';
+import type { Context } from '../graphql/context.js';
+import { ErrorCodeEnum, ErrorInterface, InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
 import { JsonScalar } from '../graphql/scalars.js';
 import type { PluginCatalog, PluginInfo } from '../plugins/catalog.js';
 import { CONTACT_FIELDS, type ContactField } from '../users/contact-fields.js';
+import type { ImpactRefusal, MappingImpact } from './impact.js';
 import { AttributeMapping, MappingKind } from './mapping.entity.js';
 import {
-  addMapping,
+  applyMappingChange,
+  checkMappingChange,
   listMappings,
-  removeMapping,
-  reorderMappings,
-  updateMapping,
+  type MappingChange,
+  prepareMappingChange,
 } from './mapping.service.js';
+import type { TransformRunner } from './transform-calls.js';
 
 declare module '../graphql/context.js' {
   interface Services {
     plugins: PluginCatalog;
+    transforms: TransformRunner;
   }
 }
 
@@ -31,6 +36,17 @@ const MultiValuePolicyEnum = builder.enumType('MultiValuePolicy', {
     FIRST: { description: 'Take the first value' },
     JOIN: { description: 'Join them with the separator' },
     REFUSE: { description: 'Refuse the sign-in when there are several' },
+  },
+});
+const FailurePolicyEnum = builder.enumType('FailurePolicy', {
+  description:
+    'What a sign-in does when a mapping fails (a required attribute missing, a transform failing, a value that does not fit its column)',
+  values: {
+    REFUSE: { description: 'Refuse the sign-in (the default for a required mapping)' },
+    KEEP: {
+      description: 'Leave the column as it is (the default for an optional mapping without a default value)',
+    },
+    DEFAULT: { description: 'Write the default value (the default for an optional mapping with one)' },
   },
 });
 const WritePolicyEnum = builder.enumType('WritePolicy', {
@@ -89,6 +105,7 @@ export const AttributeMappingRef = builder.node(builder.objectRef<AttributeMappi
     multiValue: t.field({ type: MultiValuePolicyEnum, resolve: (m) => m.multiValue }),
     separator: t.exposeString('separator'),
     writePolicy: t.field({ type: WritePolicyEnum, resolve: (m) => m.writePolicy }),
+    onFailure: t.field({ type: FailurePolicyEnum, resolve: (m) => m.onFailure }),
   }),
 });
 
@@ -152,6 +169,10 @@ export const MappingDefinitionInput = builder.inputType('MappingDefinitionInput'
     multiValue: t.field({ type: MultiValuePolicyEnum, description: 'Default REFUSE' }),
     separator: t.string({ description: 'For multiValue JOIN (default ", ")' }),
     writePolicy: t.field({ type: WritePolicyEnum, description: 'Default ALWAYS' }),
+    onFailure: t.field({
+      type: FailurePolicyEnum,
+      description: 'Default: REFUSE when required, DEFAULT with a defaultValue, otherwise KEEP',
+    }),
   }),
 });
 
@@ -159,11 +180,105 @@ export const MappingDefinitionInput = builder.inputType('MappingDefinitionInput'
 export const definition = (m: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null && v !== undefined));
 
+const ImpactRefusalRef = builder.objectRef<ImpactRefusal>('MappingImpactRefusal').implement({
+  description: 'A person a mapping change would refuse, and why.',
+  fields: (t) => ({
+    nameId: t.exposeString('nameId'),
+    code: t.field({ type: ErrorCodeEnum, resolve: (r) => r.code }),
+    message: t.exposeString('message'),
+    column: t.exposeString('column', { nullable: true }),
+  }),
+});
+
+const ColumnChangeRef = builder
+  .objectRef<{ column: string; people: number }>('MappingImpactColumn')
+  .implement({
+    fields: (t) => ({ column: t.exposeString('column'), people: t.exposeInt('people') }),
+  });
+
+export const MappingImpactRef = builder.objectRef<MappingImpact>('MappingImpact').implement({
+  description:
+    "What a mapping change would do to the connection's recent sign-ins (their attribute sets are kept, the latest per person): nothing is written.",
+  fields: (t) => ({
+    sampled: t.exposeInt('sampled', { description: 'Recent sign-ins checked' }),
+    available: t.exposeInt('available', { description: 'Recent sign-ins kept' }),
+    wouldRefuse: t.exposeInt('wouldRefuse', {
+      description: 'People accepted now whom the change would refuse',
+    }),
+    refusals: t.field({
+      type: [ImpactRefusalRef],
+      description: 'The first of them',
+      resolve: (i) => i.refusals,
+    }),
+    wouldAccept: t.exposeInt('wouldAccept', {
+      description: 'People refused now whom the change would accept',
+    }),
+    changes: t.field({
+      type: [ColumnChangeRef],
+      description: 'Per column, how many people would get another value',
+      resolve: (i) => i.changes,
+    }),
+    partial: t.exposeBoolean('partial', { description: 'True when the check stopped at its time budget' }),
+  }),
+});
+
+/** A mapping change refused because it would refuse people who signed in fine (force overrides). */
+class MappingChangeRefused extends AppError {}
+builder.objectType(MappingChangeRefused, {
+  name: 'MappingChangeRefused',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof MappingChangeRefused,
+  fields: (t) => ({
+    impact: t.field({ type: MappingImpactRef, resolve: (e) => e.details.impact as MappingImpact }),
+  }),
+});
+const refusedChange = (e: AppError) => (e.code === 'MAPPING_WOULD_REFUSE' ? MappingChangeRefused : undefined);
+
+const FORCE_DESCRIPTION =
+  'Save even when the change would refuse people who signed in lately (default false: such a change is refused with MappingChangeRefused)';
+
+/**
+ * One mapping change: validated, tried on the connection's recent sign-ins outside the write's
+ * transaction, then written with its audit row.
+ */
+function change<T>(
+  ctx: Context,
+  action: string,
+  mappingChange: () => MappingChange,
+  force: boolean | null | undefined,
+  done: (
+    written: AttributeMapping[],
+    before: unknown,
+  ) => { result: T; targetType: string; targetId: string; after?: unknown },
+): Promise<T> {
+  return typedErrors(async () => {
+    const deps = { plugins: ctx.services.plugins, transforms: ctx.services.transforms };
+    const prepared = await prepareMappingChange(ctx.em, deps, mappingChange(), force === true);
+    const target = prepared.plan.target;
+    const before = target ? snapshot(target) : null;
+    return adminChange(ctx, action, async (em) => {
+      const written = await applyMappingChange(em, prepared);
+      const r = done(written, prepared.change);
+      // The audit row says what the change was checked against, not who (the samples are personal data).
+      const { sampled, wouldRefuse, wouldAccept, changes } = prepared.impact;
+      return {
+        ...r,
+        before,
+        after: {
+          change: r.after ?? null,
+          impact: { sampled, wouldRefuse, wouldAccept, changes, forced: force === true && wouldRefuse > 0 },
+        },
+      };
+    });
+  }, refusedChange);
+}
+
 const AddAttributeMappingInput = builder.inputType('AddAttributeMappingInput', {
   fields: (t) => ({
     connectionId: t.id({ required: true, description: 'IdpConnection id' }),
     position: t.int({ description: '0-based position; default last' }),
     mapping: t.field({ type: MappingDefinitionInput, required: true }),
+    force: t.boolean({ description: FORCE_DESCRIPTION }),
   }),
 });
 
@@ -172,17 +287,24 @@ builder.mutationField('addAttributeMapping', (t) =>
     type: AttributeMappingRef,
     nullable: true,
     authScopes: { admin: true },
-    errors: { types: [InputError] },
+    errors: { types: [InputError, MappingChangeRefused] },
     args: { input: t.arg({ type: AddAttributeMappingInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      typedErrors(() =>
-        adminChange(ctx, 'mapping.add', async (em) => {
-          const mapping = await addMapping(em, ctx.services.plugins, {
-            connectionId: decodeId(String(input.connectionId), 'IdpConnection', ['input', 'connectionId']),
-            position: input.position,
-            mapping: definition(input.mapping),
-          });
-          return { result: mapping, targetType: 'AttributeMapping', targetId: mapping.id, after: mapping };
+      change(
+        ctx,
+        'mapping.add',
+        () => ({
+          kind: 'add',
+          connectionId: decodeId(String(input.connectionId), 'IdpConnection', ['input', 'connectionId']),
+          position: input.position,
+          mapping: definition(input.mapping),
+        }),
+        input.force,
+        ([mapping]) => ({
+          result: mapping as AttributeMapping,
+          targetType: 'AttributeMapping',
+          targetId: (mapping as AttributeMapping).id,
+          after: snapshot(mapping),
         }),
       ),
   }),
@@ -192,6 +314,7 @@ const UpdateAttributeMappingInput = builder.inputType('UpdateAttributeMappingInp
   fields: (t) => ({
     id: t.id({ required: true }),
     mapping: t.field({ type: MappingDefinitionInput, required: true }),
+    force: t.boolean({ description: FORCE_DESCRIPTION }),
   }),
 });
 
@@ -200,16 +323,23 @@ builder.mutationField('updateAttributeMapping', (t) =>
     type: AttributeMappingRef,
     nullable: true,
     authScopes: { admin: true },
-    errors: { types: [InputError] },
+    errors: { types: [InputError, MappingChangeRefused] },
     args: { input: t.arg({ type: UpdateAttributeMappingInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      typedErrors(() =>
-        adminChange(ctx, 'mapping.update', async (em) => {
-          const id = decodeId(String(input.id), 'AttributeMapping', ['input', 'id']);
-          const current = await em.findOne(AttributeMapping, { id });
-          const before = current ? snapshot(current) : null;
-          const mapping = await updateMapping(em, ctx.services.plugins, id, definition(input.mapping));
-          return { result: mapping, targetType: 'AttributeMapping', targetId: id, before, after: mapping };
+      change(
+        ctx,
+        'mapping.update',
+        () => ({
+          kind: 'update',
+          id: decodeId(String(input.id), 'AttributeMapping', ['input', 'id']),
+          mapping: definition(input.mapping),
+        }),
+        input.force,
+        ([mapping]) => ({
+          result: mapping as AttributeMapping,
+          targetType: 'AttributeMapping',
+          targetId: (mapping as AttributeMapping).id,
+          after: snapshot(mapping),
         }),
       ),
   }),
@@ -220,16 +350,18 @@ builder.mutationField('removeAttributeMapping', (t) =>
     type: 'ID',
     nullable: true,
     authScopes: { admin: true },
-    errors: { types: [InputError], directResult: false },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) =>
-      typedErrors(() =>
-        adminChange(ctx, 'mapping.remove', async (em) => {
-          const mappingId = decodeId(String(id), 'AttributeMapping', ['id']);
-          const current = await em.findOne(AttributeMapping, { id: mappingId });
-          const before = current ? snapshot(current) : null;
-          await removeMapping(em, mappingId);
-          return { result: String(id), targetType: 'AttributeMapping', targetId: mappingId, before };
+    errors: { types: [InputError, MappingChangeRefused], directResult: false },
+    args: { id: t.arg.id({ required: true }), force: t.arg.boolean({ description: FORCE_DESCRIPTION }) },
+    resolve: (_root, { id, force }, ctx) =>
+      change(
+        ctx,
+        'mapping.remove',
+        () => ({ kind: 'remove', id: decodeId(String(id), 'AttributeMapping', ['id']) }),
+        force,
+        (_written, c) => ({
+          result: String(id),
+          targetType: 'AttributeMapping',
+          targetId: (c as { id: string }).id,
         }),
       ),
   }),
@@ -242,6 +374,7 @@ const ReorderAttributeMappingsInput = builder.inputType('ReorderAttributeMapping
       required: true,
       description: 'Every mapping of the connection, in the new order',
     }),
+    force: t.boolean({ description: FORCE_DESCRIPTION }),
   }),
 });
 
@@ -250,26 +383,101 @@ builder.mutationField('reorderAttributeMappings', (t) =>
     type: [AttributeMappingRef],
     nullable: true,
     authScopes: { admin: true },
-    errors: { types: [InputError], directResult: false },
+    errors: { types: [InputError, MappingChangeRefused], directResult: false },
     args: { input: t.arg({ type: ReorderAttributeMappingsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      typedErrors(() =>
-        adminChange(ctx, 'mapping.reorder', async (em) => {
-          const connectionId = decodeId(String(input.connectionId), 'IdpConnection', [
-            'input',
-            'connectionId',
-          ]);
-          const ids = input.mappingIds.map((mid, i) =>
+      change(
+        ctx,
+        'mapping.reorder',
+        () => ({
+          kind: 'reorder',
+          connectionId: decodeId(String(input.connectionId), 'IdpConnection', ['input', 'connectionId']),
+          ids: input.mappingIds.map((mid, i) =>
             decodeId(String(mid), 'AttributeMapping', ['input', 'mappingIds', i]),
-          );
-          const mappings = await reorderMappings(em, connectionId, ids);
-          return {
-            result: mappings,
-            targetType: 'IdpConnection',
-            targetId: connectionId,
-            after: { order: ids },
-          };
+          ),
+        }),
+        input.force,
+        (mappings, c) => ({
+          result: mappings,
+          targetType: 'IdpConnection',
+          targetId: (c as { connectionId: string }).connectionId,
+          after: { order: mappings.map((m) => m.id) },
         }),
       ),
+  }),
+);
+
+const MappingChangeInput = builder.inputType('MappingChangeInput', {
+  description: 'One change to try: exactly one of add, update, remove, reorder.',
+  fields: (t) => ({
+    add: t.field({ type: AddAttributeMappingInput }),
+    update: t.field({ type: UpdateAttributeMappingInput }),
+    remove: t.id({ description: 'The AttributeMapping to remove' }),
+    reorder: t.field({ type: ReorderAttributeMappingsInput }),
+  }),
+});
+
+builder.queryField('checkMappingChange', (t) =>
+  t.field({
+    type: MappingImpactRef,
+    nullable: true,
+    authScopes: { admin: true },
+    description:
+      "Tries a mapping change on the connection's recent sign-ins, and a new or changed transform on typical input; writes nothing.",
+    errors: { types: [InputError] },
+    args: { input: t.arg({ type: MappingChangeInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      typedErrors(() => {
+        const given = [input.add, input.update, input.remove, input.reorder].filter(
+          (v) => v !== null && v !== undefined,
+        );
+        if (given.length !== 1) {
+          throw new AppError('VALIDATION_FAILED', 'give exactly one of add, update, remove and reorder', {
+            path: ['input'],
+          });
+        }
+        let mappingChange: MappingChange;
+        if (input.add) {
+          mappingChange = {
+            kind: 'add',
+            connectionId: decodeId(String(input.add.connectionId), 'IdpConnection', [
+              'input',
+              'add',
+              'connectionId',
+            ]),
+            position: input.add.position,
+            mapping: definition(input.add.mapping),
+          };
+        } else if (input.update) {
+          mappingChange = {
+            kind: 'update',
+            id: decodeId(String(input.update.id), 'AttributeMapping', ['input', 'update', 'id']),
+            mapping: definition(input.update.mapping),
+          };
+        } else if (input.reorder) {
+          const r = input.reorder;
+          mappingChange = {
+            kind: 'reorder',
+            connectionId: decodeId(String(r.connectionId), 'IdpConnection', [
+              'input',
+              'reorder',
+              'connectionId',
+            ]),
+            ids: r.mappingIds.map((mid, i) =>
+              decodeId(String(mid), 'AttributeMapping', ['input', 'reorder', 'mappingIds', i]),
+            ),
+          };
+        } else {
+          mappingChange = {
+            kind: 'remove',
+            id: decodeId(String(input.remove), 'AttributeMapping', ['input', 'remove']),
+          };
+        }
+        return checkMappingChange(
+          ctx.em,
+          { plugins: ctx.services.plugins, transforms: ctx.services.transforms },
+          mappingChange,
+        );
+      }),
   }),
 );

@@ -1,4 +1,4 @@
-import type { MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
+import type { FailurePolicy, MappingKind, MultiValuePolicy, WritePolicy } from './mapping.entity.js';
 
 /** The part of a stored mapping the engine needs. */
 export interface MappingRule {
@@ -13,4 +13,5 @@ export interface MappingRule {
   multiValue: MultiValuePolicy;
   separator: string;
   writePolicy: WritePolicy;
+  onFailure: FailurePolicy;
 }

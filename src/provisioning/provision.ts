@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { FieldChange } from '../audit/provisioning-event.entity.js';
+import type { FieldChange, MappingFallback } from '../audit/provisioning-event.entity.js';
 import { ProvisioningEvent } from '../audit/provisioning-event.entity.js';
 import { newSessionToken } from '../auth/tokens.js';
 import { isRetryable } from '../db/errors.js';
@@ -41,6 +41,8 @@ export interface ProvisionResult {
   created: boolean;
   licensesGranted: { id: string; name: string }[];
   changes: FieldChange[];
+  /** Mappings that failed and fell back by their policy (the column kept, or its default written). */
+  fallbacks: MappingFallback[];
   session: { id: string; token: string; expiresAt: Date } | null;
   /** Wall time of the stages, in ms: the road's identification, the transforms, the database. */
   timings: { identifyMs: number; transformsMs: number; databaseMs: number };
@@ -96,7 +98,7 @@ export function createProvisioning(deps: {
     let config = start;
     let fresh = !start.cached;
     let identified: Identified | null = null;
-    let mapped: MappedValue[] | null = null;
+    let mapped: { values: MappedValue[]; fallbacks: MappingFallback[] } | null = null;
     let outdated = false;
     let transformsMs = 0;
     try {
@@ -188,7 +190,7 @@ export function createProvisioning(deps: {
   async function apply(
     config: ConnectionConfig,
     identified: Identified,
-    mapped: MappedValue[],
+    { values: mapped, fallbacks }: { values: MappedValue[]; fallbacks: MappingFallback[] },
     road: Road,
     outdated: boolean,
   ): Promise<Omit<ProvisionResult, 'timings'>> {
@@ -215,6 +217,9 @@ export function createProvisioning(deps: {
       ...(session ? { session: { hash: session.hash, expiresAt: sessionExpiresAt.toISOString() } } : {}),
       create: { values: valuesOf(create.writes), changes: create.changes },
       ...(refresh ? { refresh } : {}),
+      fallbacks,
+      // What the person's attributes were, for checking a mapping change against recent sign-ins.
+      ...(connection.sampleSize > 0 ? { sample: identity.attributes } : {}),
     });
     const em = deps.orm.em.fork();
     let r: Provisioned | { refusal: Refusal };
@@ -237,6 +242,7 @@ export function createProvisioning(deps: {
       created: r.created,
       licensesGranted: r.licenses.sort((x, y) => x.name.localeCompare(y.name)),
       changes: r.changes,
+      fallbacks,
       session:
         session && r.sessionId
           ? { id: r.sessionId, token: session.token, expiresAt: sessionExpiresAt }

@@ -47,7 +47,9 @@ end $$;
 -- (optional: a one-time credential such as a SAML assertion, recorded against replay); session
 -- {hash, expiresAt} (optional: opens a session); create {values, changes}; refresh (a refreshing
 -- connection, user seen) {contactExists, expect, values, changes}, where `expect` holds the mapped
--- columns as they were read when the plan was made.
+-- columns as they were read when the plan was made; fallbacks (mappings that fell back by their
+-- failure policy, for the audit row); sample (optional: the attributes, kept as the person's latest
+-- sign-in sample of this connection).
 -- Output: userId, created, contactId, sessionId, licenses [{id, name}], changes, outcome.
 create or replace function jitprov_provision(p jsonb) returns jsonb language plpgsql as $$
 declare
@@ -138,12 +140,21 @@ begin
       select coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name) order by s.name), '[]'::jsonb)
         into v_licenses from jitprov_take_seats(v_user, null) s;
     end if;
+    -- Rewritten only when it says something new: an unchanged sample leaves no dead row behind.
+    if p->'sample' is not null then
+      insert into sign_in_sample (connection_id, name_id, attributes, signed_in_at)
+        values (v_connection, p->>'username', p->'sample', now())
+        on conflict (connection_id, name_id) do update
+          set attributes = excluded.attributes, signed_in_at = excluded.signed_in_at
+          where sign_in_sample.attributes is distinct from excluded.attributes
+             or sign_in_sample.signed_in_at < now() - interval '1 hour';
+    end if;
     insert into provisioning_event
-      (connection_id, user_id, name_id, issuer, assertion_id, outcome, changes, licenses_granted, via)
+      (connection_id, user_id, name_id, issuer, assertion_id, outcome, changes, licenses_granted, fallbacks, via)
       values (v_connection, v_user, p->>'username', p->'credential'->>'issuer', p->'credential'->>'id',
               v_outcome, v_changes,
               (select coalesce(jsonb_agg(l->'name'), '[]'::jsonb) from jsonb_array_elements(v_licenses) l),
-              p->>'via');
+              coalesce(p->'fallbacks', '[]'::jsonb), p->>'via');
     return jsonb_build_object('userId', v_user, 'created', v_created, 'contactId', v_contact,
       'sessionId', v_session, 'licenses', v_licenses, 'changes', v_changes, 'outcome', v_outcome);
   exception when sqlstate 'JP001' then

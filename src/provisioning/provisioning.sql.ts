@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { FieldChange } from '../audit/provisioning-event.entity.js';
+import type { FieldChange, MappingFallback } from '../audit/provisioning-event.entity.js';
 
 /**
  * The provisioning transaction's SQL: the one call of jitprov_provision (provisioning.sql) that
@@ -25,6 +25,10 @@ export interface ProvisionInput {
     values: Record<string, unknown>;
     changes: FieldChange[];
   };
+  /** Mappings that fell back by their failure policy, for the audit row. */
+  fallbacks: MappingFallback[];
+  /** The attributes to keep as this person's most recent sign-in sample. */
+  sample?: Record<string, string[]>;
 }
 
 /** The refusals jitprov_provision returns as data (every write of the call undone). */

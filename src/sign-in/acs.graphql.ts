@@ -1,3 +1,4 @@
+import { MappingFallbackRef } from '../audit/audit.graphql.js';
 import { builder } from '../graphql/builder.js';
 import { SignInError, typedErrors } from '../graphql/errors.graphql.js';
 import { License } from '../licenses/license.entity.js';
@@ -36,6 +37,11 @@ const SignInResultRef = builder.objectRef<SignInResult>('SignInResult').implemen
               { id: { $in: r.licensesGranted.map((l) => l.id) } },
               { orderBy: { name: 'asc' } },
             ),
+    }),
+    fallbacks: t.field({
+      type: [MappingFallbackRef],
+      description: 'Mappings that failed and fell back by their failure policy (the sign-in went on)',
+      resolve: (r) => r.fallbacks,
     }),
     sessionToken: t.string({
       description: 'Opaque bearer token for this user',

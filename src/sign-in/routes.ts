@@ -107,6 +107,7 @@ export function createSamlRoutes(deps: {
         user: { id: encodeGlobalID('User', result.userId), username: result.username },
         contactId: result.contactId ? encodeGlobalID('Contact', result.contactId) : null,
         licensesGranted: result.licensesGranted.map((l) => l.name),
+        fallbacks: result.fallbacks,
         sessionToken: result.session.token,
         sessionExpiresAt: result.session.expiresAt.toISOString(),
       };

@@ -248,10 +248,12 @@ describe('sign-ins apply the mappings', () => {
     const broken = await TestIdp.create();
     const id = await createConnection(t.app, broken);
     await addMapping(t.app, id, EntraClaims.emailAddress, 'email', true);
+    // Fails on every value the IdP sends (absent, it has nothing to fail on: it passes the dry run).
     await addMapping(t.app, id, EntraClaims.displayName, 'fullName', false, {
       kind: 'TRANSFORM',
       plugin: 'expression',
-      params: { expression: '$error("no display names today")' },
+      params: { expression: '$exists($value) ? $error("no display names today") : null' },
+      onFailure: 'REFUSE',
     });
     const before = await tableCounts();
     const res = await postAcs(

@@ -22,14 +22,14 @@ beforeAll(async () => {
   await addEntraMappings(t.app, await createConnection(t.app, calm));
   // Written past the API's checks, as a mapping saved before they existed would be.
   await t.sql(
-    `insert into attribute_mapping (connection_id, position, attribute_name, "column", kind, plugin, params)
-     values ($1, 99, $2, 'department', 'TRANSFORM', 'expression', $3)`,
+    `insert into attribute_mapping (connection_id, position, attribute_name, "column", kind, plugin, params, on_failure)
+     values ($1, 99, $2, 'department', 'TRANSFORM', 'expression', $3, 'REFUSE')`,
     [dbId(runawayId), EntraClaims.department, JSON.stringify({ expression: '$match($value, /^(a+)+$/)' })],
   );
 });
 afterAll(() => t.close());
 
-describe('a runaway transform in a sign-in', () => {
+describe('a runaway transform in a sign-in, its mapping refusing on failure', () => {
   it('refuses that sign-in with TRANSFORM_TIMEOUT, audited with who it was, while others sign in', async () => {
     const nameId = 'runaway@contoso.example';
     const refused = postAcs(

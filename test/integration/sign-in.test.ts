@@ -202,7 +202,9 @@ describe('a failure after the user insert rolls the whole sign-in back', () => {
   beforeEach(async () => {
     const [c] = await t.sql<{ id: string }>(`select id from idp_connection`);
     const connectionGid = Buffer.from(`IdpConnection:${c!.id}`).toString('base64');
-    const m = await addMapping(t.app, connectionGid, COUNTRY_CLAIM, 'country');
+    const m = await addMapping(t.app, connectionGid, COUNTRY_CLAIM, 'country', false, {
+      onFailure: 'REFUSE',
+    });
     countryMapping = m.id as string;
     return async () => {
       await gql(t.app, `mutation($id: ID!) { removeAttributeMapping(id: $id) { __typename } }`, {

@@ -17,6 +17,7 @@ const rule = (over: Partial<MappingRule>): MappingRule => ({
   multiValue: 'FIRST',
   separator: ' ',
   writePolicy: 'ALWAYS',
+  onFailure: 'REFUSE',
   ...over,
 });
 
