@@ -6,6 +6,7 @@ import { createServerAdapter } from '@whatwg-node/server';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './http/logger.js';
+import { sweepSignInSamples } from './mapping/samples.sql.js';
 import { openDatabase } from './orm.js';
 import { sweepConsumedAssertions } from './provisioning/consumed-assertion.entity.js';
 import { startWorkers } from './workers/workers.js';
@@ -63,6 +64,10 @@ async function main(): Promise<void> {
   const sweep = setInterval(() => {
     sweepConsumedAssertions(db.orm.em.fork()).catch((err: unknown) =>
       logger.warn({ err }, 'replay cache sweep failed'),
+    );
+    // Sign-in samples are personal data: kept no longer, and no more, than each connection says.
+    sweepSignInSamples(db.orm.em.fork()).catch((err: unknown) =>
+      logger.warn({ err }, 'sign-in sample sweep failed'),
     );
   }, 10 * 60_000);
   sweep.unref();

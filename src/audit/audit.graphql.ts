@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../graphql/builder.js';
 import { type CountedConnection, connectionOf } from '../graphql/connection.js';
 import { ErrorCodeEnum } from '../graphql/errors.graphql.js';
@@ -12,7 +13,10 @@ const OutcomeEnum = builder.enumType('ProvisioningOutcome', { values: Provisioni
 export const MappingFallbackRef = builder.objectRef<MappingFallback>('MappingFallback').implement({
   description: 'A mapping that failed and fell back by its failure policy instead of refusing the sign-in.',
   fields: (t) => ({
-    mappingId: t.exposeID('mappingId'),
+    mappingId: t.id({
+      description: 'The AttributeMapping',
+      resolve: (f) => encodeGlobalID('AttributeMapping', f.mappingId),
+    }),
     column: t.exposeString('column'),
     policy: t.exposeString('policy', { description: 'KEEP (the column was left as it was) or DEFAULT' }),
     code: t.field({ type: ErrorCodeEnum, resolve: (f) => f.code }),

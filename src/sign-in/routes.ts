@@ -107,7 +107,10 @@ export function createSamlRoutes(deps: {
         user: { id: encodeGlobalID('User', result.userId), username: result.username },
         contactId: result.contactId ? encodeGlobalID('Contact', result.contactId) : null,
         licensesGranted: result.licensesGranted.map((l) => l.name),
-        fallbacks: result.fallbacks,
+        fallbacks: result.fallbacks.map((f) => ({
+          ...f,
+          mappingId: encodeGlobalID('AttributeMapping', f.mappingId),
+        })),
         sessionToken: result.session.token,
         sessionExpiresAt: result.session.expiresAt.toISOString(),
       };
