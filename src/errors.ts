@@ -14,6 +14,11 @@ export const ErrorCodes = {
   CONFLICT: 'conflict',
   UNAUTHENTICATED: 'unauthenticated',
   FORBIDDEN: 'forbidden',
+  // GraphQL documents
+  QUERY_TOO_DEEP: 'GraphQL document nests deeper than allowed',
+  QUERY_TOO_MANY_ALIASES: 'GraphQL document has more aliases than allowed',
+  QUERY_TOO_MANY_TOKENS: 'GraphQL document is longer than allowed',
+  QUERY_TOO_COSTLY: 'GraphQL document would cost more than allowed',
   // IdP metadata
   METADATA_INVALID: 'IdP metadata could not be read',
   METADATA_NOT_IDP: 'metadata has no IdP descriptor',
@@ -31,6 +36,7 @@ export const ErrorCodes = {
   SAML_ISSUER_MISMATCH: 'issuer mismatch',
   SAML_AUDIENCE_MISMATCH: 'audience mismatch',
   SAML_DESTINATION_MISMATCH: 'destination mismatch',
+  SAML_DESTINATION_MISSING: 'a signed Response names no Destination',
   SAML_RECIPIENT_MISMATCH: 'recipient mismatch',
   SAML_ASSERTION_EXPIRED: 'assertion expired',
   SAML_ASSERTION_NOT_YET_VALID: 'assertion not yet valid',

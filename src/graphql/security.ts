@@ -5,7 +5,9 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { ErrorCode } from '../errors.js';
 
 /** Limits on what one GraphQL document may ask for. */
 export const QUERY_LIMITS = {
@@ -20,6 +22,16 @@ export const QUERY_LIMITS = {
 } as const;
 
 /**
+ * A limit's refusal as every other refusal: a stable code (the armor plugins label theirs
+ * "Syntax Error" and give none), the limit named, thrown before the document is executed.
+ */
+const refuseAs =
+  (code: ErrorCode) =>
+  (_context: unknown, error: GraphQLError): never => {
+    throw new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } });
+  };
+
+/**
  * The GraphQL hardening: CSRF prevention for browsers (a request that a form or a plain GET could
  * send must carry a custom header), limits on depth, aliases, tokens and cost, and in production
  * no introspection and no "did you mean" field suggestions.
@@ -27,13 +39,27 @@ export const QUERY_LIMITS = {
 export function securityPlugins(production: boolean): Plugin[] {
   const plugins: Plugin[] = [
     useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'x-graphql-yoga-csrf'] }),
-    maxDepthPlugin({ n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, exposeLimits: true }) as Plugin,
-    maxAliasesPlugin({ n: QUERY_LIMITS.maxAliases, exposeLimits: true }) as Plugin,
-    maxTokensPlugin({ n: QUERY_LIMITS.maxTokens, exposeLimits: true }) as Plugin,
+    maxDepthPlugin({
+      n: QUERY_LIMITS.maxDepth,
+      ignoreIntrospection: true,
+      exposeLimits: true,
+      onReject: [refuseAs('QUERY_TOO_DEEP')],
+    }) as Plugin,
+    maxAliasesPlugin({
+      n: QUERY_LIMITS.maxAliases,
+      exposeLimits: true,
+      onReject: [refuseAs('QUERY_TOO_MANY_ALIASES')],
+    }) as Plugin,
+    maxTokensPlugin({
+      n: QUERY_LIMITS.maxTokens,
+      exposeLimits: true,
+      onReject: [refuseAs('QUERY_TOO_MANY_TOKENS')],
+    }) as Plugin,
     costLimitPlugin({
       maxCost: QUERY_LIMITS.maxCost,
       ignoreIntrospection: true,
       exposeLimits: true,
+      onReject: [refuseAs('QUERY_TOO_COSTLY')],
     }) as Plugin,
   ];
   if (production) {

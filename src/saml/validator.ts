@@ -82,6 +82,13 @@ export function createSamlValidator(opts: SamlValidatorOptions) {
         received: incoming.destination,
       });
     }
+    // A signed protocol message sent over HTTP-POST must name where it was sent (SAML bindings
+    // 3.5.5.2): without a Destination, a Response signed for another SP could be replayed here.
+    if (incoming.destination === null && signatureOf(incoming.doc.documentElement as Element)) {
+      throw new AppError('SAML_DESTINATION_MISSING', 'the Response is signed but names no Destination', {
+        expected: opts.acsUrl,
+      });
+    }
     const policy = { allowSha1: conn.allowSha1, wantResponseSigned: conn.wantResponseSigned };
     const root = incoming.doc.documentElement as Element;
     const guarded = guardResponse(root, policy);

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { pino } from 'pino';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { openOrm } from '../../src/orm.js';
+import { openDatabase, openOrm } from '../../src/orm.js';
 import { startWorkers, type Workers } from '../../src/workers/workers.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -139,3 +142,39 @@ export async function postAcs(
 /** The database id inside a Relay global id (`base64("Type:id")`). */
 export const dbId = (globalId: string): string =>
   Buffer.from(globalId, 'base64').toString('utf8').split(':')[1] ?? '';
+
+/**
+ * The app on the embedded database (PGlite), as plain `npm start` runs it: one connection, its own
+ * data folder (removed at close). For the read paths the default road must not break unseen;
+ * races belong on real PostgreSQL (createTestApp).
+ */
+export async function createEmbeddedTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'jitprov-embedded-app-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL,
+    ADMIN_TOKEN,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const db = await openDatabase(config, () => {});
+  const url = db.orm.config.get('clientUrl') as string;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const workers = await sharedWorkers();
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  return {
+    app: createApp({ config, orm: db.orm, logger, workers }),
+    orm: db.orm,
+    config,
+    databaseUrl: url,
+    sql: async (text, params) => (await client.query(text, params)).rows,
+    spawnPeer: () => Promise.reject(new Error('the embedded database serves one process')),
+    close: async () => {
+      await client.end();
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

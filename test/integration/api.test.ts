@@ -315,13 +315,28 @@ describe('hardening', () => {
     [
       'depth',
       `{ contacts(first: 1) { edges { node { user { contact { user { contact { user { contact { user { contact { user { username } } } } } } } } } } } } }`,
+      'QUERY_TOO_DEEP',
     ],
-    ['aliases', `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: contactFields { name }`).join(' ')} }`],
-    ['tokens', `{ contactFields { ${Array.from({ length: 1500 }, () => 'name').join(' ')} } }`],
-  ])('refuses a document over the %s limit', async (_label, query) => {
+    [
+      'aliases',
+      `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: contactFields { name }`).join(' ')} }`,
+      'QUERY_TOO_MANY_ALIASES',
+    ],
+    [
+      'tokens',
+      `{ contactFields { ${Array.from({ length: 2100 }, () => 'name').join(' ')} } }`,
+      'QUERY_TOO_MANY_TOKENS',
+    ],
+    [
+      'cost',
+      `{ contacts(first: 1) { edges { node { ${Array.from({ length: 14 }, (_, i) => `u${i}: user { contact { user { contact { user { licenses { name seats used active available createdAt } } } } } }`).join(' ')} } } } }`,
+      'QUERY_TOO_COSTLY',
+    ],
+  ])('refuses a document over the %s limit with a stable code', async (_label, query, code) => {
     const r = await gql(t.app, query);
     expect(r.data).toBeUndefined();
-    expect(r.errors?.length).toBeGreaterThan(0);
+    expect(r.errors?.[0]?.extensions?.code).toBe(code);
+    expect(r.errors?.[0]?.message).not.toMatch(/Syntax Error/);
   });
 
   it('refuses a body over the size limit with 413', async () => {
