@@ -31,7 +31,7 @@ const DEMO_MAPPINGS: [attributeName: string, column: string][] = [
   [EntraClaims.groups, 'groups'],
 ];
 const POST_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
-const baseUrl = (process.env.JITPROV_URL ?? 'http://localhost:4000').replace(/\/+$/, '');
+
 // Resolved like the server resolves it, so both find the same files when run from the same folder.
 const dataDir = path.resolve(process.env.DATA_DIR ?? '.data');
 
@@ -40,12 +40,32 @@ class DemoError extends Error {}
 type Json = Record<string, unknown>;
 type GraphQLAnswer = { data?: Json; errors?: { message: string; extensions?: { code?: string } }[] };
 
-const USAGE = 'usage: npm run demo:login -- <email> [--given G --surname S --department D --groups a,b]';
+const USAGE =
+  'usage: npm run demo:login -- <email> [--given G --surname S --department D --groups a,b] [--url http://localhost:4000]';
 const text = { type: 'string' } as const;
 const CLI = {
   allowPositionals: true,
-  options: { given: text, surname: text, department: text, groups: text },
+  options: { given: text, surname: text, department: text, groups: text, url: text },
 } as const;
+
+/**
+ * Where the server is: --url, else JITPROV_URL, else the PORT (and HOST) the server reads from the
+ * same environment, else PUBLIC_URL, else the server's default (localhost:4000).
+ */
+function serverUrl(given: string | undefined): string {
+  const env = process.env;
+  const host = env.HOST && env.HOST !== '0.0.0.0' ? env.HOST : 'localhost';
+  const url =
+    given ??
+    env.JITPROV_URL ??
+    (env.PORT ? `http://${host}:${env.PORT}` : (env.PUBLIC_URL ?? 'http://localhost:4000'));
+  try {
+    return new URL(url).href.replace(/\/+$/, '');
+  } catch {
+    throw new DemoError(`--url ${url} is not a URL\n${USAGE}`);
+  }
+}
+let baseUrl = 'http://localhost:4000';
 
 function parseCli() {
   let parsed: ReturnType<typeof parseArgs<typeof CLI>>;
@@ -55,6 +75,7 @@ function parseCli() {
     throw new DemoError(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
+  baseUrl = serverUrl(values.url);
   const nameId = positionals[0];
   if (!nameId || positionals.length > 1) throw new DemoError(USAGE);
   // Without --given, "alice.smith@example.com" still gets a readable first name: Alice.

@@ -29,12 +29,13 @@ export const EntraClaims = {
   identityProvider: `${MS_IDENTITY}/identityprovider`,
   authnMethodsReferences: 'http://schemas.microsoft.com/claims/authnmethodsreferences',
   /**
-   * "Additional claims" an admin adds in the enterprise app's Attributes & Claims page carry the
-   * name typed there, with the namespace left empty by most admins: plain names like these.
+   * Claims an admin adds in the enterprise app's Attributes & Claims page (user.department, …):
+   * Entra emits them as namespace + name; in the xmlsoap namespace of its default claims, as the
+   * gallery apps' setup guides ask, they are these claim URIs.
    */
-  department: 'department',
-  jobTitle: 'jobtitle',
-  employeeId: 'employeeid',
+  department: `${XMLSOAP}/department`,
+  jobTitle: `${XMLSOAP}/jobtitle`,
+  employeeId: `${XMLSOAP}/employeeid`,
   /**
    * Directory extension attributes requested as SAML optional claims arrive under the `extn.`
    * prefix (from Microsoft's optional-claims documentation; see `extensionClaim`).
