@@ -227,9 +227,8 @@ describe('the impact check against recent sign-ins', () => {
       wouldRefuse: 2,
       changes: [{ column: 'department', people: 1 }],
     });
-    const refusedNames = (check.data?.checkMappingChange.refusals as { nameId: string; code: string }[]).map(
-      (r) => r.nameId,
-    );
+    const refusals = (check.data?.checkMappingChange.refusals ?? []) as { nameId: string; code: string }[];
+    const refusedNames = refusals.map((r) => r.nameId);
     expect(refusedNames.sort()).toEqual(['no-dept-1@contoso.example', 'no-dept-2@contoso.example']);
 
     const ADD_WITH_IMPACT = `mutation($input: AddAttributeMappingInput!) {
