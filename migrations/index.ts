@@ -9,6 +9,7 @@ import { Migration20261129130000ConfigVersion } from './Migration20261129130000_
 import { Migration20261129140000SignInFunction } from './Migration20261129140000_sign_in_function.js';
 import { Migration20261203090000ProvisioningFunctions } from './Migration20261203090000_provisioning_functions.js';
 import { Migration20261203120000MappingSafety } from './Migration20261203120000_mapping_safety.js';
+import { Migration20261203140000IdentityLifecycle } from './Migration20261203140000_identity_lifecycle.js';
 
 /** Append-only. Every file in this folder is listed here (a test holds them in step). */
 export const migrationsList: { name: string; class: Constructor<Migration> }[] = [
@@ -24,4 +25,5 @@ export const migrationsList: { name: string; class: Constructor<Migration> }[] =
     class: Migration20261203090000ProvisioningFunctions,
   },
   { name: 'Migration20261203120000_mapping_safety', class: Migration20261203120000MappingSafety },
+  { name: 'Migration20261203140000_identity_lifecycle', class: Migration20261203140000IdentityLifecycle },
 ];

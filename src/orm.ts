@@ -8,10 +8,13 @@ import type { Config } from './config/config.js';
 import { IdpConnection } from './connections/connection.entity.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
 import { License, LicenseGrant } from './licenses/license.entity.js';
+import { LicenseRule } from './licenses/license-rule.entity.js';
 import { AttributeMapping } from './mapping/mapping.entity.js';
 import { SignInSample } from './mapping/sign-in-sample.entity.js';
 import { ConsumedAssertion } from './provisioning/consumed-assertion.entity.js';
 import { AuthnRequest } from './sign-in/authn-request.entity.js';
+import { ContactFieldDefinition } from './users/contact-field.entity.js';
+import { Role, RoleRule, UserRole } from './users/role.entity.js';
 import { Session } from './users/session.entity.js';
 import { Contact, User } from './users/user.entity.js';
 
@@ -35,6 +38,11 @@ export const entities = [
   ProvisioningEvent,
   AdminAuditEvent,
   SignInSample,
+  LicenseRule,
+  Role,
+  RoleRule,
+  UserRole,
+  ContactFieldDefinition,
 ];
 
 export interface OrmOptions {

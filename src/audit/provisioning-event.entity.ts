@@ -20,6 +20,14 @@ export interface MappingFallback {
   message: string;
 }
 
+/** What one license rule did for one sign-in (rule null: the connection has no rules). */
+export interface LicenseDecision {
+  licenseId: string;
+  license: string;
+  ruleId: string | null;
+  decision: 'GRANTED' | 'HELD' | 'NO_SEAT' | 'REVOKED' | 'NOT_MATCHED' | 'UNKNOWN';
+}
+
 /**
  * The audit row of one ACS handoff. Plain ids (no foreign keys) so that the row outlives what it
  * describes and a rejected sign-in can record ids that never committed.
@@ -47,6 +55,11 @@ export const ProvisioningEvent = defineEntity({
     licensesGranted: p.json<string[]>().defaultRaw(`'[]'`),
     /** Mappings that failed and fell back by their policy instead of refusing. */
     fallbacks: p.json<MappingFallback[]>().defaultRaw(`'[]'`),
+    /** What each license rule did: granted, held, skipped for want of a seat, revoked, not matched. */
+    licenseDecisions: p.json<LicenseDecision[]>().defaultRaw(`'[]'`),
+    /** The roles the user holds after it, and whether the groups were unknown (Entra's overage). */
+    roles: p.json<string[] | null>().nullable(),
+    groupOverage: p.boolean().default(false),
     via: p.string().length(16),
   },
 });

@@ -13,6 +13,8 @@ begin
   return new;
 end $$;
 
+-- The parts of a connection's configuration kept in tables of their own (attribute mappings,
+-- license rules, role rules: each with a connection_id) bump their connection.
 create or replace function attribute_mapping_bump_config_version() returns trigger language plpgsql as $$
 begin
   if tg_op <> 'INSERT' then
@@ -21,5 +23,12 @@ begin
   if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.connection_id <> old.connection_id) then
     update idp_connection set config_version = config_version + 1 where id = new.connection_id;
   end if;
+  return null;
+end $$;
+
+-- An admin-defined contact field is part of every connection's mapping configuration.
+create or replace function contact_field_bump_config_version() returns trigger language plpgsql as $$
+begin
+  update idp_connection set config_version = config_version + 1;
   return null;
 end $$;

@@ -51,6 +51,20 @@ export const IdpConnection = defineEntity({
      */
     sampleSize: p.integer().default(200),
     sampleRetentionDays: p.integer().default(30),
+    /** What a user is bound by: the NameID (username), or an attribute that never changes. */
+    identityKey: p.enum(['NAME_ID', 'ATTRIBUTE'] as const).default('NAME_ID'),
+    /** The attribute of identityKey ATTRIBUTE, e.g. Entra's objectidentifier claim. */
+    identityKeyAttribute: p.string().length(1024).nullable(),
+    /**
+     * Whom a first sign-in may take over when no user is bound to the person yet: an unbound user
+     * with the same username, one whose contact has the same email, or nobody.
+     */
+    linkPolicy: p.enum(['USERNAME', 'EMAIL', 'NEVER'] as const).default('USERNAME'),
+    /** Block people who have not signed in for this many days (null: never), and/or release their seats. */
+    inactivityDays: p.integer().nullable(),
+    inactivityAction: p
+      .enum(['BLOCK', 'RELEASE_SEATS', 'BLOCK_AND_RELEASE'] as const)
+      .default('BLOCK_AND_RELEASE'),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },

@@ -4,7 +4,7 @@
 -- Callers: src/provisioning/provisioning.sql.ts.
 
 -- Writes a contact's mapped columns: a new contact (p_contact null) gets the values, an existing
--- one has exactly the named columns replaced. `p_values` maps contact columns to values (JSON
+-- one has exactly the named columns replaced (and the named admin-defined fields of `custom`). `p_values` maps contact columns to values (JSON
 -- arrays for list columns). Returns the contact's id.
 create or replace function jitprov_write_contact(p_user uuid, p_contact uuid, p_values jsonb) returns uuid
   language plpgsql as $$
@@ -18,14 +18,17 @@ begin
   end if;
   if p_contact is null then
     -- Static SQL (its plan is kept): every column the values do not name is null, as every
-    -- contact column but these four is nullable without a default.
+    -- contact column but these five is nullable without a default.
     insert into contact
       select r.* from jsonb_populate_record(null::contact, p_values || jsonb_build_object(
-        'id', gen_random_uuid(), 'user_id', p_user, 'created_at', now(), 'updated_at', now())) r
+        'id', gen_random_uuid(), 'user_id', p_user, 'created_at', now(), 'updated_at', now(),
+        'custom', coalesce(p_values->'custom', '{}'::jsonb))) r
       returning id into result;
     return result;
   end if;
-  select string_agg(format('%I', key), ', '), string_agg(format('r.%I', key), ', ')
+  -- The admin-defined fields are merged into custom, the built-in columns replaced.
+  select string_agg(format('%I', key), ', '),
+         string_agg(case when key = 'custom' then 'c.custom || r.custom' else format('r.%I', key) end, ', ')
     into cols, picks from jsonb_object_keys(p_values) key;
   execute format('update contact c set (%s, updated_at) = (select %s, now() from jsonb_populate_record(null::contact, $1) r) where c.id = $2',
                  cols, picks)
@@ -33,27 +36,40 @@ begin
   return p_contact;
 end $$;
 
--- Applies what the application planned (mappings, write policies, the changes for the audit), all
--- or nothing, with the checks that need the database's latest state. Refusals are data: the result
--- is {"refusal": CODE} and every write of the call is undone (the block below is a subtransaction):
---   STALE_CONFIGURATION  the connection changed (config_version), was disabled or deleted;
---   REPLAY               the credential (issuer, id) was used before;
---   JIT_DISABLED         the user does not exist and the connection does not create users;
---   OTHER_CONNECTION     the user belongs to another connection;
---   USER_BLOCKED         the user is blocked;
---   PLAN_OUTDATED        a refresh was planned against a contact that has changed since it was read.
+-- Applies what the application planned (mappings, write policies, rules, the changes for the
+-- audit), all or nothing, with the checks that need the database's latest state. Refusals are data:
+-- the result is {"refusal": CODE, "license": id or null} and every write of the call is undone (the
+-- block below is a subtransaction):
+--   STALE_CONFIGURATION      the connection changed (config_version), was disabled or deleted;
+--   REPLAY                   the credential (issuer, id) was used before;
+--   JIT_DISABLED             no user is bound to the person and the connection does not create users;
+--   OTHER_CONNECTION         the user belongs to another connection;
+--   LINK_REFUSED             an existing user may not be taken over (link policy, or bound to another key);
+--   USERNAME_TAKEN           a rename would give the person another user's username;
+--   USER_BLOCKED             the user is blocked;
+--   LICENSE_SEATS_EXHAUSTED  a rule that refuses without a seat found none (`license` names it);
+--   PLAN_OUTDATED            a refresh was planned against a contact that has changed since it was read;
+--   CONTENTION               a concurrent first sign-in took the username meanwhile (run it again).
 --
--- Input: connectionId, configVersion, username, isAdmin, via; credential {issuer, id, expiresAt}
--- (optional: a one-time credential such as a SAML assertion, recorded against replay); session
--- {hash, expiresAt} (optional: opens a session); create {values, changes}; refresh (a refreshing
--- connection, user seen) {contactExists, expect, values, changes}, where `expect` holds the mapped
--- columns as they were read when the plan was made; fallbacks (mappings that fell back by their
--- failure policy, for the audit row); sample (optional: the attributes, kept as the person's latest
--- sign-in sample of this connection).
--- Output: userId, created, contactId, sessionId, licenses [{id, name}], changes, outcome.
+-- Input: connectionId, configVersion, username, via; key (optional: the stable key of a connection
+-- that binds people by an attribute); linkPolicy (USERNAME, EMAIL, NEVER) and email (the mapped
+-- address, for EMAIL); isAdmin and roles (role ids; both left out: the user keeps the roles held,
+-- as when the groups are unknown) and groupOverage; credential {issuer, id, expiresAt} (optional:
+-- a one-time credential such as a SAML assertion, recorded against replay); session {hash,
+-- expiresAt} (optional); create {values, changes}; refresh (a refreshing connection, user seen)
+-- {contactExists, expect, values, changes}, where `expect` holds the mapped columns as they were
+-- read; licenses (left out: every available license to a new user, as a connection without rules
+-- does) {grant [{licenseId, ruleId, refuse}], revoke [{licenseId, ruleId}], notes [decisions made
+-- without the database]}; fallbacks (for the audit row); sample (optional: the attributes, kept as
+-- the person's latest sign-in sample of this connection).
+-- Output: userId, created, contactId, sessionId, licenses [{id, name}] (granted now), changes
+-- (a rename as a change of `username`), licenseDecisions, roles (names), outcome.
 create or replace function jitprov_provision(p jsonb) returns jsonb language plpgsql as $$
 declare
   v_connection uuid := (p->>'connectionId')::uuid;
+  v_username text := p->>'username';
+  v_key text := p->>'key';
+  v_policy text := coalesce(p->>'linkPolicy', 'USERNAME');
   v_enabled boolean;
   v_version integer;
   v_jit boolean;
@@ -61,15 +77,25 @@ declare
   v_user uuid;
   v_status text;
   v_owner uuid;
+  v_bound text;
+  v_old_username text;
+  v_found integer;
   v_created boolean := false;
   v_contact uuid;
   v_current jsonb;
   v_plan jsonb;
   v_changes jsonb := '[]'::jsonb;
+  v_rename jsonb := '[]'::jsonb;
   v_outcome text := 'SIGNED_IN';
   v_licenses jsonb := '[]'::jsonb;
+  v_decisions jsonb := '[]'::jsonb;
+  v_grant uuid[];
+  v_held uuid[];
+  v_item jsonb;
+  v_roles jsonb;
   v_session uuid;
   v_refusal text;
+  v_refused_license uuid;
 begin
   begin
     select enabled, config_version, jit_enabled, refresh_on_login into v_enabled, v_version, v_jit, v_refresh
@@ -88,18 +114,69 @@ begin
       end if;
     end if;
 
-    -- Existing users are matched first, so that a JIT-off connection never inserts; racing first
-    -- provisionings of one person meet on the unique username and create one user.
-    update app_user set last_login_at = now(), is_admin = (p->>'isAdmin')::boolean
-      where username = p->>'username' returning id, status, connection_id into v_user, v_status, v_owner;
-    if not found then
+    -- Who it is. By the stable key when the connection binds by one (a new NameID then renames the
+    -- user), else by username. Locked: a rename and a sign-in of the old name meet here.
+    if v_key is not null then
+      select id, status, connection_id, username, external_key into v_user, v_status, v_owner, v_old_username, v_bound
+        from app_user where connection_id = v_connection and external_key = v_key for update;
+    else
+      select id, status, connection_id, username, external_key into v_user, v_status, v_owner, v_old_username, v_bound
+        from app_user where username = v_username for update;
+    end if;
+
+    -- Nobody bound to the person yet: an existing user may be taken over only as the link policy
+    -- says, and never one bound to another key (that is a different person).
+    if v_user is null and v_key is not null then
+      if v_policy = 'EMAIL' and p->>'email' is not null then
+        select count(*) into v_found from app_user u join contact c on c.user_id = u.id
+          where lower(c.email) = lower(p->>'email') and u.external_key is null
+            and (u.connection_id is null or u.connection_id = v_connection);
+        if v_found > 1 then
+          raise sqlstate 'JP001' using detail = 'LINK_REFUSED';
+        end if;
+        select u.id, u.status, u.connection_id, u.username, u.external_key
+          into v_user, v_status, v_owner, v_old_username, v_bound
+          from app_user u join contact c on c.user_id = u.id
+          where lower(c.email) = lower(p->>'email') and u.external_key is null
+            and (u.connection_id is null or u.connection_id = v_connection)
+          for update of u;
+      end if;
+      if v_user is null then
+        select id, status, connection_id, username, external_key into v_user, v_status, v_owner, v_old_username, v_bound
+          from app_user where username = v_username for update;
+        if v_user is not null and (v_policy <> 'USERNAME' or v_bound is not null) then
+          raise sqlstate 'JP001' using detail = 'LINK_REFUSED';
+        end if;
+      end if;
+    elsif v_user is not null and v_key is null and v_owner is null then
+      -- A pre-created user with this username, bound to no connection yet.
+      if v_policy = 'NEVER' or (v_policy = 'EMAIL' and not exists (
+          select from contact c where c.user_id = v_user and lower(c.email) = lower(p->>'email'))) then
+        raise sqlstate 'JP001' using detail = 'LINK_REFUSED';
+      end if;
+    end if;
+
+    if v_user is null then
       if not v_jit then
         raise sqlstate 'JP001' using detail = 'JIT_DISABLED';
       end if;
-      insert into app_user (username, connection_id, last_login_at, is_admin)
-        values (p->>'username', v_connection, now(), (p->>'isAdmin')::boolean)
-        on conflict (username) do update set last_login_at = excluded.last_login_at, is_admin = excluded.is_admin
-        returning id, status, connection_id, (xmax = 0) into v_user, v_status, v_owner, v_created;
+      if v_key is null then
+        -- Racing first sign-ins of one person meet on the unique username and create one user.
+        insert into app_user (username, connection_id, last_login_at, is_admin)
+          values (v_username, v_connection, now(), coalesce((p->>'isAdmin')::boolean, false))
+          on conflict (username) do update set last_login_at = excluded.last_login_at, is_admin = excluded.is_admin
+          returning id, status, connection_id, (xmax = 0) into v_user, v_status, v_owner, v_created;
+      else
+        -- ... on their key; another person taking the username meanwhile sends this one round again.
+        begin
+          insert into app_user (username, connection_id, external_key, last_login_at, is_admin)
+            values (v_username, v_connection, v_key, now(), coalesce((p->>'isAdmin')::boolean, false))
+            on conflict (connection_id, external_key) do update set last_login_at = excluded.last_login_at
+            returning id, status, connection_id, (xmax = 0) into v_user, v_status, v_owner, v_created;
+        exception when unique_violation then
+          raise sqlstate 'JP001' using detail = 'CONTENTION';
+        end;
+      end if;
     end if;
     if v_owner is not null and v_owner <> v_connection then
       raise sqlstate 'JP001' using detail = 'OTHER_CONNECTION';
@@ -107,27 +184,52 @@ begin
     if v_status = 'BLOCKED' then
       raise sqlstate 'JP001' using detail = 'USER_BLOCKED';
     end if;
+    if not v_created then
+      begin
+        update app_user set last_login_at = now(), is_admin = coalesce((p->>'isAdmin')::boolean, is_admin),
+            username = v_username, connection_id = v_connection, external_key = coalesce(v_key, external_key)
+          where id = v_user;
+      exception when unique_violation then
+        raise sqlstate 'JP001' using detail = 'USERNAME_TAKEN';
+      end;
+      if v_old_username is distinct from v_username then
+        v_rename := jsonb_build_array(jsonb_build_object(
+          'column', 'username', 'old', v_old_username, 'new', v_username, 'mappingId', null));
+      end if;
+    end if;
 
     if v_created then
       v_contact := jitprov_write_contact(v_user, null, p->'create'->'values');
       v_changes := p->'create'->'changes';
       v_outcome := 'CREATED';
-    elsif v_refresh then
-      v_plan := p->'refresh';
-      select to_jsonb(c) into v_current from contact c where c.user_id = v_user for update;
-      if v_plan is null
-         or (v_current is null) <> not (v_plan->>'contactExists')::boolean
-         or exists (select from jsonb_each(v_plan->'expect') e where (v_current -> e.key) is distinct from e.value) then
-        raise sqlstate 'JP001' using detail = 'PLAN_OUTDATED';
+    else
+      select id into v_contact from contact where user_id = v_user;
+      if v_refresh then
+        v_plan := p->'refresh';
+        select to_jsonb(c) into v_current from contact c where c.user_id = v_user for update;
+        if v_plan is null
+           or (v_current is null) <> not (v_plan->>'contactExists')::boolean
+           or exists (select from jsonb_each(v_plan->'expect') e where (v_current -> e.key) is distinct from e.value) then
+          raise sqlstate 'JP001' using detail = 'PLAN_OUTDATED';
+        end if;
+        v_contact := jitprov_write_contact(v_user, (v_current->>'id')::uuid, v_plan->'values');
+        v_changes := v_plan->'changes';
       end if;
-      v_contact := jitprov_write_contact(v_user, (v_current->>'id')::uuid, v_plan->'values');
-      v_changes := v_plan->'changes';
+      v_changes := v_rename || v_changes;
       if jsonb_array_length(v_changes) > 0 then
         v_outcome := 'UPDATED';
       end if;
-    else
-      select id into v_contact from contact where user_id = v_user;
     end if;
+
+    -- The roles the rules give, replacing those held; left out (unknown groups): kept.
+    if p->'roles' is not null then
+      delete from user_role where user_id = v_user
+        and not role_id = any (array(select jsonb_array_elements_text(p->'roles'))::uuid[]);
+      insert into user_role (user_id, role_id)
+        select v_user, r::uuid from jsonb_array_elements_text(p->'roles') r on conflict do nothing;
+    end if;
+    select coalesce(jsonb_agg(r.name order by r.name), '[]'::jsonb) into v_roles
+      from user_role ur join role r on r.id = ur.role_id where ur.user_id = v_user;
 
     if p->'session' is not null then
       insert into user_session (token_hash, user_id, expires_at)
@@ -135,30 +237,65 @@ begin
         returning id into v_session;
     end if;
 
-    if v_created then
-      -- Last but the audit row: every first provisioning holds these rows' locks until it commits.
+    -- Seats last but the audit row: a provisioning holds these rows' locks until it commits.
+    if p->'licenses' is null then
+      if v_created then
+        select coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name) order by s.name), '[]'::jsonb)
+          into v_licenses from jitprov_take_seats(v_user, null) s;
+        select coalesce(jsonb_agg(jsonb_build_object('licenseId', l->'id', 'license', l->'name', 'ruleId', null,
+                 'decision', 'GRANTED')), '[]'::jsonb)
+          into v_decisions from jsonb_array_elements(v_licenses) l;
+      end if;
+    else
+      v_decisions := coalesce(p->'licenses'->'notes', '[]'::jsonb);
+      for v_item in select * from jsonb_array_elements(coalesce(p->'licenses'->'revoke', '[]'::jsonb)) loop
+        v_decisions := v_decisions || coalesce((select jsonb_agg(jsonb_build_object('licenseId', s.id, 'license', s.name,
+            'ruleId', v_item->'ruleId', 'decision', 'REVOKED'))
+          from jitprov_release_seats(v_user, array[(v_item->>'licenseId')::uuid]) s), '[]'::jsonb);
+      end loop;
+      v_grant := array(select (g->>'licenseId')::uuid from jsonb_array_elements(coalesce(p->'licenses'->'grant', '[]'::jsonb)) g);
+      v_held := array(select license_id from license_grant where user_id = v_user and license_id = any (v_grant));
       select coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name) order by s.name), '[]'::jsonb)
-        into v_licenses from jitprov_take_seats(v_user, null) s;
+        into v_licenses from jitprov_take_seats(v_user, v_grant) s;
+      for v_item in select * from jsonb_array_elements(coalesce(p->'licenses'->'grant', '[]'::jsonb)) loop
+        if (v_item->>'licenseId')::uuid = any (v_held) then
+          v_decisions := v_decisions || jsonb_build_object('licenseId', v_item->'licenseId', 'license',
+            (select name from license where id = (v_item->>'licenseId')::uuid), 'ruleId', v_item->'ruleId', 'decision', 'HELD');
+        elsif exists (select from jsonb_array_elements(v_licenses) l where l->>'id' = v_item->>'licenseId') then
+          v_decisions := v_decisions || jsonb_build_object('licenseId', v_item->'licenseId', 'license',
+            (select name from license where id = (v_item->>'licenseId')::uuid), 'ruleId', v_item->'ruleId', 'decision', 'GRANTED');
+        elsif (v_item->>'refuse')::boolean then
+          v_refused_license := (v_item->>'licenseId')::uuid;
+          raise sqlstate 'JP001' using detail = 'LICENSE_SEATS_EXHAUSTED';
+        else
+          v_decisions := v_decisions || jsonb_build_object('licenseId', v_item->'licenseId', 'license',
+            (select name from license where id = (v_item->>'licenseId')::uuid), 'ruleId', v_item->'ruleId', 'decision', 'NO_SEAT');
+        end if;
+      end loop;
     end if;
+
     -- Rewritten only when it says something new: an unchanged sample leaves no dead row behind.
     if p->'sample' is not null then
       insert into sign_in_sample (connection_id, name_id, attributes, signed_in_at)
-        values (v_connection, p->>'username', p->'sample', now())
+        values (v_connection, v_username, p->'sample', now())
         on conflict (connection_id, name_id) do update
           set attributes = excluded.attributes, signed_in_at = excluded.signed_in_at
           where sign_in_sample.attributes is distinct from excluded.attributes
              or sign_in_sample.signed_in_at < now() - interval '1 hour';
     end if;
     insert into provisioning_event
-      (connection_id, user_id, name_id, issuer, assertion_id, outcome, changes, licenses_granted, fallbacks, via)
-      values (v_connection, v_user, p->>'username', p->'credential'->>'issuer', p->'credential'->>'id',
+      (connection_id, user_id, name_id, issuer, assertion_id, outcome, changes, licenses_granted, fallbacks,
+       license_decisions, roles, group_overage, via)
+      values (v_connection, v_user, v_username, p->'credential'->>'issuer', p->'credential'->>'id',
               v_outcome, v_changes,
               (select coalesce(jsonb_agg(l->'name'), '[]'::jsonb) from jsonb_array_elements(v_licenses) l),
-              coalesce(p->'fallbacks', '[]'::jsonb), p->>'via');
+              coalesce(p->'fallbacks', '[]'::jsonb), v_decisions, v_roles,
+              coalesce((p->>'groupOverage')::boolean, false), p->>'via');
     return jsonb_build_object('userId', v_user, 'created', v_created, 'contactId', v_contact,
-      'sessionId', v_session, 'licenses', v_licenses, 'changes', v_changes, 'outcome', v_outcome);
+      'sessionId', v_session, 'licenses', v_licenses, 'changes', v_changes, 'licenseDecisions', v_decisions,
+      'roles', v_roles, 'outcome', v_outcome);
   exception when sqlstate 'JP001' then
     get stacked diagnostics v_refusal = pg_exception_detail;
-    return jsonb_build_object('refusal', v_refusal);
+    return jsonb_build_object('refusal', v_refusal, 'license', v_refused_license);
   end;
 end $$;

@@ -17,10 +17,20 @@ export const User = defineEntity({
       expression: `create index "app_user_last_login_id_index" on "app_user" (coalesce(last_login_at, 'epoch'::timestamptz), id)`,
     },
   ],
+  // One person per stable key within a connection (see IdpConnection.identityKey).
+  uniques: [
+    { name: 'app_user_connection_id_external_key_unique', properties: ['connection', 'externalKey'] },
+  ],
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     username: p.string().length(512).unique(),
     connection: p.manyToOne(IdpConnection).nullable().index().deleteRule('set null'),
+    /**
+     * The stable key the connection binds people by when it binds by an attribute (Entra's object
+     * id, an employee id): a new NameID or email renames the user instead of making a second one.
+     * Null when the connection binds by NameID, and for users not yet bound (pre-created).
+     */
+    externalKey: p.string().length(512).nullable(),
     status: p.enum([...UserStatus]).default('ACTIVE'),
     /** Holds the admin role (from the connection's admin groups at the last sign-in). */
     isAdmin: p.boolean().default(false),
@@ -47,6 +57,10 @@ export const Contact = defineEntity({
     },
     { name: 'contact_department_index', properties: ['department'] },
     { name: 'contact_company_index', properties: ['company'] },
+    {
+      name: 'contact_custom_index',
+      expression: `create index "contact_custom_index" on "contact" using gin ("custom" jsonb_path_ops)`,
+    },
   ],
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
@@ -67,6 +81,8 @@ export const Contact = defineEntity({
     externalId: p.string().length(128).nullable(),
     employeeId: p.string().length(64).nullable(),
     groups: p.array().columnType('text[]').nullable(),
+    /** Admin-defined fields (src/users/contact-field.entity.ts), by name. */
+    custom: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },
