@@ -131,8 +131,8 @@ begin
     using p_values, p_contact;
   return p_contact;
 end $$;
-
-create or replace function jitprov_provision(p jsonb) returns jsonb language plpgsql as $$
+`);
+    this.addSql(`create or replace function jitprov_provision(p jsonb) returns jsonb language plpgsql as $$
 declare
   v_connection uuid := (p->>'connectionId')::uuid;
   v_username text := p->>'username';
@@ -212,7 +212,10 @@ begin
       if v_user is null then
         select id, status, connection_id, username, external_key into v_user, v_status, v_owner, v_old_username, v_bound
           from app_user where username = v_username for update;
-        if v_user is not null and (v_policy <> 'USERNAME' or v_bound is not null) then
+        -- Never one bound to another key; the connection's own users from before it bound by key
+        -- are adopted; anyone else only under the USERNAME policy.
+        if v_user is not null and (v_bound is not null
+            or (v_owner is distinct from v_connection and v_policy <> 'USERNAME')) then
           raise sqlstate 'JP001' using detail = 'LINK_REFUSED';
         end if;
       end if;
@@ -277,7 +280,7 @@ begin
         select to_jsonb(c) into v_current from contact c where c.user_id = v_user for update;
         if v_plan is null
            or (v_current is null) <> not (v_plan->>'contactExists')::boolean
-           or exists (select from jsonb_each(v_plan->'expect') e where (v_current -> e.key) is distinct from e.value) then
+           or exists (select from jsonb_each(v_plan->'expect') e where (v_current #> string_to_array(e.key, '.')) is distinct from e.value) then
           raise sqlstate 'JP001' using detail = 'PLAN_OUTDATED';
         end if;
         v_contact := jitprov_write_contact(v_user, (v_current->>'id')::uuid, v_plan->'values');

@@ -10,6 +10,7 @@ import { securityPlugins } from './graphql/security.js';
 import { readCapped } from './http/body.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
 import { createConfigurations } from './provisioning/configuration.js';
+import { createInactivityPolicy } from './provisioning/inactivity.js';
 import { createProvisioning } from './provisioning/provision.js';
 import { createRedirectPolicy } from './saml/relay-state.js';
 import { createSpKeyStore } from './saml/sp-keys.js';
@@ -57,7 +58,8 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
   const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
-  const services: Services = { plugins: workers.plugins, transforms: workers, signIn };
+  const inactivity = createInactivityPolicy({ orm, logger });
+  const services: Services = { plugins: workers.plugins, transforms: workers, signIn, inactivity };
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -138,6 +140,6 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     });
   }
 
-  return { fetch, signIn };
+  return { fetch, signIn, inactivity };
 }
 export type App = ReturnType<typeof createApp>;

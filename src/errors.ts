@@ -63,6 +63,9 @@ export const ErrorCodes = {
   // provisioning
   JIT_DISABLED: 'user unknown and JIT provisioning is off',
   USER_BLOCKED: 'user blocked',
+  IDENTITY_KEY_MISSING: 'the attribute the connection binds people by is missing',
+  LINK_REFUSED: 'an existing user may not be linked to this person',
+  USERNAME_TAKEN: "the person's new username belongs to another user",
   CONNECTION_DISABLED: 'connection disabled',
   MAPPING_INVALID: 'attribute mapping invalid',
   MAPPING_VALUE_INVALID: 'mapped value does not fit its column',
@@ -78,6 +81,9 @@ export const ErrorCodes = {
   // licenses
   LICENSE_SEATS_IN_USE: 'more seats are in use than the new limit',
   LICENSE_NO_SEAT: 'license has no free seat or is inactive',
+  LICENSE_SEATS_EXHAUSTED: 'a license rule that refuses without a seat found none free',
+  RULE_INVALID: 'license or role rule invalid',
+  ROLE_BUILTIN: 'built-in role cannot be changed or removed',
   // infrastructure
   DATABASE_UNAVAILABLE: 'database unavailable',
   INTERNAL: 'internal error',
@@ -121,11 +127,14 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'USER_BLOCKED':
     case 'JIT_DISABLED':
     case 'CONNECTION_DISABLED':
+    case 'LINK_REFUSED':
+    case 'LICENSE_SEATS_EXHAUSTED':
       return 403;
     case 'NOT_FOUND':
       return 404;
     case 'CONFLICT':
     case 'SAML_REPLAY':
+    case 'USERNAME_TAKEN':
       return 409;
     case 'SAML_RESPONSE_TOO_LARGE':
       return 413;

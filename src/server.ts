@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     );
   }, 10 * 60_000);
   sweep.unref();
+  // People who stopped signing in: blocked and/or their seats given back, by each connection's policy.
+  const stopInactivity = app.inactivity.schedule(config.inactivityIntervalSeconds * 1000);
 
   server.listen(config.port, config.host, () => {
     const address = server.address();
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     clearInterval(sweep);
+    stopInactivity();
     server.close();
     server.closeAllConnections();
     await workers.close();

@@ -6,7 +6,12 @@ import { decodeId } from '../graphql/ids.js';
 import { JsonScalar } from '../graphql/scalars.js';
 import { AdminAuditEvent } from './admin-audit.entity.js';
 import { adminAuditEventList, provisioningEventList } from './audit.sql.js';
-import { type MappingFallback, ProvisioningEvent, ProvisioningOutcome } from './provisioning-event.entity.js';
+import {
+  type LicenseDecision,
+  type MappingFallback,
+  ProvisioningEvent,
+  ProvisioningOutcome,
+} from './provisioning-event.entity.js';
 
 const OutcomeEnum = builder.enumType('ProvisioningOutcome', { values: ProvisioningOutcome });
 
@@ -21,6 +26,33 @@ export const MappingFallbackRef = builder.objectRef<MappingFallback>('MappingFal
     policy: t.exposeString('policy', { description: 'KEEP (the column was left as it was) or DEFAULT' }),
     code: t.field({ type: ErrorCodeEnum, resolve: (f) => f.code }),
     message: t.exposeString('message'),
+  }),
+});
+
+const LicenseDecisionEnum = builder.enumType('LicenseDecisionKind', {
+  values: {
+    GRANTED: { description: 'A rule matched and a seat was taken' },
+    HELD: { description: 'A rule matched and the user already held the license' },
+    NO_SEAT: { description: 'A rule matched, no seat was free, and the rule lets the sign-in in without it' },
+    REVOKED: { description: 'The rule no longer holds and takes the license back' },
+    NOT_MATCHED: { description: 'The rule does not hold; the license was left as it was' },
+    UNKNOWN: {
+      description:
+        'The rule could not be evaluated (the groups were unknown, or its expression failed); the license was left as it was',
+    },
+  },
+});
+
+export const LicenseDecisionRef = builder.objectRef<LicenseDecision>('LicenseDecision').implement({
+  description: 'What one license rule did at a sign-in (rule null: the connection has no rules).',
+  fields: (t) => ({
+    licenseId: t.id({ resolve: (d) => encodeGlobalID('License', d.licenseId) }),
+    license: t.exposeString('license', { description: 'The license name' }),
+    ruleId: t.id({
+      nullable: true,
+      resolve: (d) => (d.ruleId ? encodeGlobalID('LicenseRule', d.ruleId) : null),
+    }),
+    decision: t.field({ type: LicenseDecisionEnum, resolve: (d) => d.decision }),
   }),
 });
 
@@ -54,6 +86,20 @@ const ProvisioningEventRef = builder.node(builder.objectRef<ProvisioningEvent>('
       type: [MappingFallbackRef],
       description: 'Mappings that failed and fell back by their failure policy',
       resolve: (e) => e.fallbacks ?? [],
+    }),
+    licenseDecisions: t.field({
+      type: [LicenseDecisionRef],
+      description: 'What each license rule granted, held, skipped for want of a seat, revoked or left',
+      resolve: (e) => e.licenseDecisions ?? [],
+    }),
+    roles: t.stringList({
+      nullable: true,
+      description: 'The roles the user held after it (null on a refusal)',
+      resolve: (e) => e.roles ?? null,
+    }),
+    groupOverage: t.exposeBoolean('groupOverage', {
+      description:
+        'The IdP sent a group overage claim instead of the groups: roles and group rules kept what the user held',
     }),
   }),
 });

@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   SP_ENTITY_ID: z.string().min(1).optional(),
   /** Bootstrap admin token. Required in production; generated and stored in DATA_DIR otherwise. */
   ADMIN_TOKEN: z.string().min(24, 'ADMIN_TOKEN must be at least 24 characters').optional(),
+  /** How often the inactivity policy runs (seconds; 0: never in this process). */
+  INACTIVITY_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3600),
   SESSION_TTL_SECONDS: z.coerce
     .number()
     .int()
@@ -84,6 +86,7 @@ export interface Config {
   readonly acsUrl: string;
   readonly adminToken: string | undefined;
   readonly sessionTtlSeconds: number;
+  readonly inactivityIntervalSeconds: number;
   readonly samlMaxResponseBytes: number;
   readonly logLevel: string;
   readonly graphqlMaxBodyBytes: number;
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     acsUrl: `${publicUrl}/saml/acs`,
     adminToken: e.ADMIN_TOKEN,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    inactivityIntervalSeconds: e.INACTIVITY_INTERVAL_SECONDS,
     samlMaxResponseBytes: e.SAML_MAX_RESPONSE_BYTES,
     logLevel: e.LOG_LEVEL,
     graphqlMaxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,

@@ -58,6 +58,29 @@ export const IdpConnectionRef = builder.node(builder.objectRef<IdpConnection>('I
     sampleRetentionDays: t.exposeInt('sampleRetentionDays', {
       description: 'How long a sign-in sample (personal data, admins only) is kept',
     }),
+    identityKey: t.field({
+      type: IdentityKeyEnum,
+      resolve: (c) => c.identityKey,
+      description: 'What users are bound by: the NameID, or an attribute that never changes',
+    }),
+    identityKeyAttribute: t.exposeString('identityKeyAttribute', {
+      nullable: true,
+      description: 'The attribute of identityKey ATTRIBUTE (Entra: the objectidentifier claim)',
+    }),
+    linkPolicy: t.field({
+      type: LinkPolicyEnum,
+      resolve: (c) => c.linkPolicy,
+      description: 'Whom a first sign-in may take over when no user is bound to the person yet',
+    }),
+    inactivityDays: t.exposeInt('inactivityDays', {
+      nullable: true,
+      description: 'Days without a sign-in after which the inactivity policy acts (null: never)',
+    }),
+    inactivityAction: t.field({
+      type: InactivityActionEnum,
+      resolve: (c) => c.inactivityAction,
+      description: 'What the inactivity policy does',
+    }),
     loginUrl: t.string({
       description: 'Where to send a browser for an SP-initiated sign-in through this connection',
       resolve: (c, _args, ctx) => `${ctx.config.publicUrl}/saml/login?connection=${c.id}`,
@@ -65,6 +88,30 @@ export const IdpConnectionRef = builder.node(builder.objectRef<IdpConnection>('I
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
+});
+
+const IdentityKeyEnum = builder.enumType('IdentityKey', {
+  values: {
+    NAME_ID: { description: 'The NameID is the username and the key (a changed NameID is another user)' },
+    ATTRIBUTE: {
+      description:
+        'An attribute that never changes (identityKeyAttribute): a new NameID or email renames the user',
+    },
+  },
+});
+const LinkPolicyEnum = builder.enumType('LinkPolicy', {
+  values: {
+    USERNAME: { description: 'Take over an unbound user with the same username' },
+    EMAIL: { description: "Take over the one unbound user whose contact has the person's mapped email" },
+    NEVER: { description: 'Never take over an existing user (LINK_REFUSED)' },
+  },
+});
+const InactivityActionEnum = builder.enumType('InactivityAction', {
+  values: {
+    BLOCK: { description: 'Block the user and end their sessions' },
+    RELEASE_SEATS: { description: "Give back the user's license seats only" },
+    BLOCK_AND_RELEASE: { description: 'Both' },
+  },
 });
 
 builder.queryField('connections', (t) =>
@@ -104,6 +151,15 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
       description: 'Recent sign-ins kept to check mapping changes against (default 200; 0: none)',
     }),
     sampleRetentionDays: t.int({ description: 'Days a sign-in sample is kept (default 30)' }),
+    identityKey: t.field({ type: IdentityKeyEnum }),
+    identityKeyAttribute: t.string({
+      description: 'The attribute users are bound by, for identityKey ATTRIBUTE',
+    }),
+    linkPolicy: t.field({ type: LinkPolicyEnum, description: 'Default USERNAME' }),
+    inactivityDays: t.int({
+      description: 'Days without a sign-in before the inactivity policy acts (null: never)',
+    }),
+    inactivityAction: t.field({ type: InactivityActionEnum, description: 'Default BLOCK_AND_RELEASE' }),
   }),
 });
 
@@ -129,6 +185,15 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
     adminGroups: t.stringList(),
     sampleSize: t.int(),
     sampleRetentionDays: t.int(),
+    identityKey: t.field({ type: IdentityKeyEnum }),
+    identityKeyAttribute: t.string({
+      description: 'The attribute users are bound by, for identityKey ATTRIBUTE',
+    }),
+    linkPolicy: t.field({ type: LinkPolicyEnum, description: 'Default USERNAME' }),
+    inactivityDays: t.int({
+      description: 'Days without a sign-in before the inactivity policy acts (null: never)',
+    }),
+    inactivityAction: t.field({ type: InactivityActionEnum, description: 'Default BLOCK_AND_RELEASE' }),
   }),
 });
 

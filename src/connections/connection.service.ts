@@ -17,7 +17,24 @@ const Options = {
   adminGroups: z.array(z.string().trim().min(1).max(256)).max(100).nullish(),
   sampleSize: z.number().int().min(0).max(10_000).nullish(),
   sampleRetentionDays: z.number().int().min(1).max(365).nullish(),
+  identityKey: z.enum(['NAME_ID', 'ATTRIBUTE']).nullish(),
+  identityKeyAttribute: z.string().trim().min(1).max(1024).nullish(),
+  linkPolicy: z.enum(['USERNAME', 'EMAIL', 'NEVER']).nullish(),
+  inactivityAction: z.enum(['BLOCK', 'RELEASE_SEATS', 'BLOCK_AND_RELEASE']).nullish(),
 };
+// Days without a sign-in before the inactivity policy acts; null (on update) switches it off.
+const InactivityDays = z.number().int().min(1).max(3650);
+
+/** A connection that binds people by an attribute must name it. */
+function checkBinding(c: Pick<IdpConnection, 'identityKey' | 'identityKeyAttribute'>): void {
+  if (c.identityKey === 'ATTRIBUTE' && !c.identityKeyAttribute) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'identityKey ATTRIBUTE needs identityKeyAttribute, e.g. http://schemas.microsoft.com/identity/claims/objectidentifier',
+      { path: ['input', 'identityKeyAttribute'] },
+    );
+  }
+}
 // A URI, as SAML's NameID Format is; null (on update) clears the expectation.
 const NameIdFormat = z
   .string()
@@ -33,6 +50,7 @@ export const CreateConnectionInput = z.object({
   metadataXml: z.string().min(1),
   entityId: z.string().min(1).max(1024).nullish(),
   nameIdFormat: NameIdFormat.nullish(),
+  inactivityDays: InactivityDays.nullish(),
   ...Options,
 });
 
@@ -43,6 +61,7 @@ export const UpdateConnectionInput = z.object({
   metadataXml: z.string().min(1).nullish(),
   enabled: z.boolean().nullish(),
   nameIdFormat: NameIdFormat.nullish(),
+  inactivityDays: InactivityDays.nullish(),
   ...Options,
 });
 
@@ -90,8 +109,14 @@ export async function createConnection(em: EntityManager, raw: unknown): Promise
     adminGroups: input.adminGroups ?? [],
     sampleSize: input.sampleSize ?? 200,
     sampleRetentionDays: input.sampleRetentionDays ?? 30,
+    identityKey: input.identityKey ?? 'NAME_ID',
+    identityKeyAttribute: input.identityKeyAttribute ?? null,
+    linkPolicy: input.linkPolicy ?? 'USERNAME',
+    inactivityDays: input.inactivityDays ?? null,
+    inactivityAction: input.inactivityAction ?? 'BLOCK_AND_RELEASE',
     enabled: true,
   });
+  checkBinding(connection);
   await flushOrConflict(em, metadata.entityId, input.name);
   return connection;
 }
@@ -128,6 +153,12 @@ export async function updateConnection(em: EntityManager, raw: unknown): Promise
   connection.adminGroups = input.adminGroups ?? connection.adminGroups;
   connection.sampleSize = input.sampleSize ?? connection.sampleSize;
   connection.sampleRetentionDays = input.sampleRetentionDays ?? connection.sampleRetentionDays;
+  connection.identityKey = input.identityKey ?? connection.identityKey;
+  connection.identityKeyAttribute = input.identityKeyAttribute ?? connection.identityKeyAttribute;
+  connection.linkPolicy = input.linkPolicy ?? connection.linkPolicy;
+  if (input.inactivityDays !== undefined) connection.inactivityDays = input.inactivityDays;
+  connection.inactivityAction = input.inactivityAction ?? connection.inactivityAction;
+  checkBinding(connection);
   // The entity id never changes here, so only the name can collide.
   await flushOrConflict(em, null, connection.name);
   return connection;

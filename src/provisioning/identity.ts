@@ -9,14 +9,21 @@ export type Via = 'ACS_POST' | 'GRAPHQL';
 
 /** A person as a road has verified them, in the terms of no protocol. */
 export interface Identity {
-  /** What the user is bound to (today: the username). */
-  key: string;
+  /**
+   * The stable key the road itself knows the person by (a SCIM externalId), if any. A SAML road
+   * leaves it out: the core takes the key the connection names (IdpConnection.identityKey) from
+   * the attributes, or binds by username.
+   */
+  key?: string;
   /** The account name: the NameID a SAML IdP sends. */
   username: string;
   /** Every attribute by its exact name, each as a list of values. */
   attributes: Record<string, string[]>;
-  /** The person's groups (the connection's groups attribute). */
-  groups: string[];
+  /**
+   * The person's groups (the connection's groups attribute); null when the road knows they are
+   * incomplete (Entra's group overage): roles and group rules then keep what the person holds.
+   */
+  groups: string[] | null;
 }
 
 /** Whom an audit row is about; filled as far as it is known (a refusal may come before the identity). */

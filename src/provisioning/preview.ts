@@ -108,7 +108,12 @@ async function previewOne(
   rules: readonly MappingRule[],
   sample: Sample,
 ): Promise<Preview> {
-  const { userExists, contact: current } = await readContact(em, sample.nameId);
+  // By username: a preview has the sample's NameID, not the sign-in's stable key.
+  const { userExists, contact: current } = await readContact(em, {
+    connectionId: '',
+    username: sample.nameId,
+    linkPolicy: 'USERNAME',
+  });
   const outcomes = await evaluateMappings(rules, sample, deps.transforms);
   // An existing user's contact is only refreshed when the connection says so.
   const refreshes = !userExists || refreshOnLogin;

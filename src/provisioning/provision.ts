@@ -1,14 +1,16 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { FieldChange, MappingFallback } from '../audit/provisioning-event.entity.js';
+import type { FieldChange, LicenseDecision, MappingFallback } from '../audit/provisioning-event.entity.js';
 import { ProvisioningEvent } from '../audit/provisioning-event.entity.js';
 import { newSessionToken } from '../auth/tokens.js';
 import { isRetryable } from '../db/errors.js';
 import { AppError, asAppError } from '../errors.js';
+import { planLicenses } from '../licenses/license-rules.js';
 import { type MappedValue, mapValues, valuesOrFailure } from '../mapping/engine.js';
-import type { TransformRunner } from '../mapping/transform-calls.js';
+import type { TransformResult, TransformRunner } from '../mapping/transform-calls.js';
 import { transformItems } from '../mapping/transform-calls.js';
 import { planContactWrite } from '../mapping/write-plan.js';
+import { rolesFor } from '../users/roles.js';
 import type { Configurations, ConnectionConfig } from './configuration.js';
 import type { Identified, Subject, Via } from './identity.js';
 import {
@@ -17,6 +19,7 @@ import {
   provision as provisionSql,
   type Refusal,
   readContact,
+  type Who,
 } from './provisioning.sql.js';
 
 /** How a road (a protocol's adapter) takes part in a provisioning. */
@@ -43,6 +46,12 @@ export interface ProvisionResult {
   changes: FieldChange[];
   /** Mappings that failed and fell back by their policy (the column kept, or its default written). */
   fallbacks: MappingFallback[];
+  /** What each license rule did (a connection without rules: every license granted to a new user). */
+  licenseDecisions: LicenseDecision[];
+  /** The roles the user holds after it, by name. */
+  roles: string[];
+  /** The groups were unknown (Entra's overage): roles and group rules kept what the person held. */
+  groupOverage: boolean;
   session: { id: string; token: string; expiresAt: Date } | null;
   /** Wall time of the stages, in ms: the road's identification, the transforms, the database. */
   timings: { identifyMs: number; transformsMs: number; databaseMs: number };
@@ -57,21 +66,80 @@ export interface RefusalRecord {
 
 const MAX_ATTEMPTS = 5;
 
+/** The mapped values, their fallbacks, and the license rules' expression results. */
+interface Mapped {
+  values: MappedValue[];
+  fallbacks: MappingFallback[];
+  expressions: readonly TransformResult[];
+}
+
 /** Contact columns and values as the provisioning function takes them (lists as JSON arrays). */
 const valuesOf = (writes: readonly MappedValue[]): Record<string, unknown> =>
   Object.fromEntries(writes.map((m) => [m.field.column, m.value]));
 
-/** The admin role follows the IdP: held while the person is in one of the connection's admin groups. */
-const holdsAdminRole = (config: ConnectionConfig, groups: readonly string[]): boolean => {
-  const admins = config.connection.adminGroups;
-  return admins.length > 0 && groups.some((g) => admins.includes(g));
-};
-
 /** A refusal of the transaction the core acts on itself rather than passing on. */
 class Retry extends Error {
-  constructor(readonly why: 'STALE_CONFIGURATION' | 'PLAN_OUTDATED') {
+  constructor(readonly why: 'STALE_CONFIGURATION' | 'PLAN_OUTDATED' | 'CONTENTION') {
     super(why);
   }
+}
+
+/**
+ * The stable key the person is bound by: the road's own (a SCIM externalId), else the attribute the
+ * connection names; none when the connection binds by NameID (the username is the key then).
+ */
+function keyOf(config: ConnectionConfig, identity: Identified['identity']): string | undefined {
+  if (identity.key !== undefined) return identity.key;
+  const { identityKey, identityKeyAttribute } = config.connection;
+  if (identityKey !== 'ATTRIBUTE') return undefined;
+  const key = (identity.attributes[identityKeyAttribute ?? ''] ?? []).find((v) => v.trim() !== '');
+  if (key === undefined) {
+    throw new AppError(
+      'IDENTITY_KEY_MISSING',
+      `IdP connection "${config.connection.name}" binds people by attribute "${identityKeyAttribute}", which the IdP did not send`,
+      { attribute: identityKeyAttribute },
+    );
+  }
+  return key;
+}
+
+/** The roles (by id) and license plan of one sign-in, by the connection's rules. */
+function ruleInput(
+  config: ConnectionConfig,
+  identity: Identified['identity'],
+  expressionResults: readonly TransformResult[],
+): Pick<ProvisionInput, 'isAdmin' | 'roles' | 'licenses' | 'groupOverage'> {
+  const { groups } = identity;
+  const out: Pick<ProvisionInput, 'isAdmin' | 'roles' | 'licenses' | 'groupOverage'> = {
+    groupOverage: groups === null,
+  };
+  if (groups !== null) {
+    const roles = rolesFor(groups, config.roleRules, {
+      groups: config.connection.adminGroups,
+      roleId: config.adminRoleId,
+    });
+    out.roles = roles;
+    // is_admin mirrors the admin role (what the admin API checks).
+    out.isAdmin = config.adminRoleId
+      ? roles.includes(config.adminRoleId)
+      : config.connection.adminGroups.some((g) => groups.includes(g));
+  }
+  if (config.licenseRules.length > 0) {
+    const expressionRules = config.licenseRules.filter((r) => r.kind === 'EXPRESSION');
+    const expressions = new Map(
+      expressionRules.map((r, k) => {
+        const result = expressionResults[k];
+        return [
+          r.id,
+          result?.ok
+            ? { ok: true as const, value: result.value as unknown }
+            : { ok: false as const, message: result?.error.message ?? 'not evaluated' },
+        ];
+      }),
+    );
+    out.licenses = planLicenses(config.licenseRules, { groups, expressions });
+  }
+  return out;
 }
 
 /** Refusals that no configuration could change (a credential used before): never confirmed again. */
@@ -98,7 +166,7 @@ export function createProvisioning(deps: {
     let config = start;
     let fresh = !start.cached;
     let identified: Identified | null = null;
-    let mapped: { values: MappedValue[]; fallbacks: MappingFallback[] } | null = null;
+    let mapped: Mapped | null = null;
     let outdated = false;
     let transformsMs = 0;
     try {
@@ -120,7 +188,12 @@ export function createProvisioning(deps: {
               (config.transforms.length > 0
                 ? await deps.transforms.transform(transformItems(config.transforms, subject))
                 : []);
-            mapped = valuesOrFailure(mapValues(config.rules, subject, results));
+            mapped = {
+              ...valuesOrFailure(
+                mapValues(config.rules, subject, results.slice(0, config.mappingTransforms)),
+              ),
+              expressions: results.slice(config.mappingTransforms),
+            };
             transformsMs = identified.timings.transformsMs + (performance.now() - started);
           }
           const writing = performance.now();
@@ -143,6 +216,8 @@ export function createProvisioning(deps: {
             outdated = true;
             continue;
           }
+          // Another person took the username meanwhile: the next run finds who holds it.
+          if (e instanceof Retry && e.why === 'CONTENTION') continue;
           if (isRetryable(e)) continue;
           // A configuration read from memory may be behind the database: a refusal it caused is
           // confirmed against a fresh read first (once), and the road identifies again with it.
@@ -190,20 +265,29 @@ export function createProvisioning(deps: {
   async function apply(
     config: ConnectionConfig,
     identified: Identified,
-    { values: mapped, fallbacks }: { values: MappedValue[]; fallbacks: MappingFallback[] },
+    { values: mapped, fallbacks, expressions }: Mapped,
     road: Road,
     outdated: boolean,
   ): Promise<Omit<ProvisionResult, 'timings'>> {
     const { connection } = config;
     const { identity, credential } = identified;
+    const key = keyOf(config, identity);
+    const email = mapped.find((m) => m.field.name === 'email')?.value;
+    const who: Who = {
+      connectionId: connection.id,
+      username: identity.username,
+      ...(key !== undefined ? { key } : {}),
+      linkPolicy: connection.linkPolicy,
+      ...(typeof email === 'string' ? { email } : {}),
+    };
+    const rules = ruleInput(config, identity, expressions);
     const create = planContactWrite(null, mapped);
     const session = road.session ? newSessionToken() : null;
     const sessionExpiresAt = new Date(Date.now() + deps.sessionTtlSeconds * 1000);
     const input = (refresh: ProvisionInput['refresh'] | null): ProvisionInput => ({
-      connectionId: connection.id,
       configVersion: connection.configVersion,
-      username: identity.username,
-      isAdmin: holdsAdminRole(config, identity.groups),
+      ...who,
+      ...rules,
       via: road.via,
       ...(credential
         ? {
@@ -227,13 +311,13 @@ export function createProvisioning(deps: {
       // Planned again with the user row locked, which every provisioning of this user takes
       // before it writes the contact.
       r = await em.transactional(async (tx) =>
-        provisionSql(tx, input(await planRefresh(tx, identity.username, mapped, true))),
+        provisionSql(tx, input(await planRefresh(tx, who, mapped, true))),
       );
     } else {
-      const refresh = connection.refreshOnLogin ? await planRefresh(em, identity.username, mapped) : null;
+      const refresh = connection.refreshOnLogin ? await planRefresh(em, who, mapped) : null;
       r = await provisionSql(em, input(refresh));
     }
-    if ('refusal' in r) throw refusalError(r.refusal, identified);
+    if ('refusal' in r) throw refusalError(r, identified, config);
     return {
       connectionId: connection.id,
       userId: r.userId,
@@ -243,6 +327,9 @@ export function createProvisioning(deps: {
       licensesGranted: r.licenses.sort((x, y) => x.name.localeCompare(y.name)),
       changes: r.changes,
       fallbacks,
+      licenseDecisions: r.licenseDecisions,
+      roles: r.roles,
+      groupOverage: identity.groups === null,
       session:
         session && r.sessionId
           ? { id: r.sessionId, token: session.token, expiresAt: sessionExpiresAt }
@@ -257,11 +344,11 @@ export function createProvisioning(deps: {
    */
   async function planRefresh(
     em: Parameters<typeof readContact>[0],
-    username: string,
+    who: Who,
     mapped: readonly MappedValue[],
     lock = false,
   ): Promise<ProvisionInput['refresh'] | null> {
-    const { userExists, contact } = await readContact(em, username, lock);
+    const { userExists, contact } = await readContact(em, who, lock);
     if (!userExists) return null;
     const { writes, changes } = planContactWrite(contact, mapped);
     return {
@@ -292,12 +379,33 @@ export function createProvisioning(deps: {
 }
 export type Provisioning = ReturnType<typeof createProvisioning>;
 
-function refusalError(refusal: Refusal, identified: Identified): Error {
+function refusalError(
+  { refusal, license }: { refusal: Refusal; license?: string | null },
+  identified: Identified,
+  config: ConnectionConfig,
+): Error {
   const { username } = identified.identity;
   switch (refusal) {
     case 'STALE_CONFIGURATION':
     case 'PLAN_OUTDATED':
+    case 'CONTENTION':
       return new Retry(refusal);
+    case 'LINK_REFUSED':
+      return new AppError(
+        'LINK_REFUSED',
+        `user "${username}" exists and may not be linked to this person (link policy ${config.connection.linkPolicy})`,
+        { linkPolicy: config.connection.linkPolicy },
+      );
+    case 'USERNAME_TAKEN':
+      return new AppError('USERNAME_TAKEN', `the new username "${username}" belongs to another user`);
+    case 'LICENSE_SEATS_EXHAUSTED': {
+      const rule = config.licenseRules.find((r) => r.licenseId === license);
+      return new AppError(
+        'LICENSE_SEATS_EXHAUSTED',
+        `license "${rule?.license ?? license}" has no free seat, and its rule refuses a sign-in without one`,
+        { licenseId: license ?? null, ruleId: rule?.id ?? null },
+      );
+    }
     case 'REPLAY': {
       const error =
         identified.credential?.replayed() ?? new AppError('CONFLICT', 'this credential was used before');

@@ -1,4 +1,4 @@
-import { MappingFallbackRef } from '../audit/audit.graphql.js';
+import { LicenseDecisionRef, MappingFallbackRef } from '../audit/audit.graphql.js';
 import { builder } from '../graphql/builder.js';
 import { SignInError, typedErrors } from '../graphql/errors.graphql.js';
 import { License } from '../licenses/license.entity.js';
@@ -42,6 +42,16 @@ const SignInResultRef = builder.objectRef<SignInResult>('SignInResult').implemen
       type: [MappingFallbackRef],
       description: 'Mappings that failed and fell back by their failure policy (the sign-in went on)',
       resolve: (r) => r.fallbacks,
+    }),
+    licenseDecisions: t.field({
+      type: [LicenseDecisionRef],
+      description: 'What each license rule did: granted, held, skipped for want of a seat, revoked, left',
+      resolve: (r) => r.licenseDecisions,
+    }),
+    roles: t.stringList({ description: 'The roles the user holds now, by name', resolve: (r) => r.roles }),
+    groupOverage: t.exposeBoolean('groupOverage', {
+      description:
+        'The groups were unknown (Entra group overage): roles and group rules kept what the user held',
     }),
     sessionToken: t.string({
       description: 'Opaque bearer token for this user',

@@ -10,6 +10,9 @@ import type { SpKeyStore } from '../saml/sp-keys.js';
 import type { Workers } from '../workers/workers.js';
 import type { AuthnRequests } from './authn-requests.js';
 
+/** Entra's group overage claim: sent instead of the groups claim when a person has too many. */
+export const GROUP_OVERAGE_CLAIM = 'http://schemas.microsoft.com/claims/groups.link';
+
 export interface SignInRequest {
   samlResponse: unknown;
   relayState?: string | null;
@@ -123,10 +126,12 @@ export function createSignInFlow(deps: {
         }
         return {
           identity: {
-            key: a.nameId,
             username: a.nameId,
             attributes: a.attributes,
-            groups: a.attributes[connection.groupsAttribute] ?? [],
+            // Over 150 groups Entra sends a link to fetch them instead of the groups: unknown.
+            groups: Object.hasOwn(a.attributes, GROUP_OVERAGE_CLAIM)
+              ? null
+              : (a.attributes[connection.groupsAttribute] ?? []),
           },
           subject: { issuer: a.issuer, nameId: a.nameId, credentialId: a.assertionId },
           credential: {

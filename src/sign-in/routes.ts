@@ -111,6 +111,13 @@ export function createSamlRoutes(deps: {
           ...f,
           mappingId: encodeGlobalID('AttributeMapping', f.mappingId),
         })),
+        licenseDecisions: result.licenseDecisions.map((d) => ({
+          ...d,
+          licenseId: encodeGlobalID('License', d.licenseId),
+          ruleId: d.ruleId ? encodeGlobalID('LicenseRule', d.ruleId) : null,
+        })),
+        roles: result.roles,
+        groupOverage: result.groupOverage,
         sessionToken: result.session.token,
         sessionExpiresAt: result.session.expiresAt.toISOString(),
       };
