@@ -8,7 +8,7 @@ import {
   isObjectType,
 } from 'graphql';
 import { EntraClaims } from '../demo-idp/index.js';
-import { COUNTRY_CLAIM, DEPARTMENT_CODES } from './people.js';
+import { COUNTRY_CLAIM, DEPARTMENT_CODES, guid } from './people.js';
 
 export interface AdminApi {
   gql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
@@ -165,4 +165,65 @@ function select(type: GraphQLNamedType, wanted: string[]): string {
   const fields = type.getFields();
   const present = wanted.filter((f) => fields[f]);
   return present.length > 0 ? present.join(' ') : '__typename';
+}
+
+/**
+ * License and role rules as an admin of a real tenant sets them: a license for everyone, one for a
+ * group's members, one by an expression over the department (a third license, created here), and
+ * two group → role rules. Each sign-in then evaluates them all; the expression runs in the workers
+ * beside the mappings' transforms.
+ */
+export async function addRules(
+  api: AdminApi,
+  connectionId: string,
+  licenses: { everyone: string; group: string },
+): Promise<void> {
+  const sales = await createLicense(api, 'Sales tools', null);
+  // Every bench person is in group guid(7, 3) and in one of guid(i % 5, 2): see people.ts.
+  const group = guid;
+  const r = await api.gql<{ setLicenseRules: { __typename: string; message?: string } }>(
+    `mutation($c: ID!, $rules: [LicenseRuleInput!]!) { setLicenseRules(connectionId: $c, rules: $rules, force: true) {
+       __typename ... on InputError { message } } }`,
+    {
+      c: connectionId,
+      rules: [
+        { licenseId: licenses.everyone, kind: 'EVERYONE' },
+        { licenseId: licenses.group, kind: 'GROUP', groupValue: group(7, 3), revokeUnmatched: true },
+        {
+          licenseId: sales,
+          kind: 'EXPRESSION',
+          expression: `$attributes."${EntraClaims.department}"[0] = 'D043'`,
+        },
+      ],
+    },
+  );
+  if (r.setLicenseRules.__typename !== 'MutationSetLicenseRulesSuccess') {
+    throw new Error(`setLicenseRules: ${r.setLicenseRules.message}`);
+  }
+  for (const [name, g] of [
+    ['reader', group(7, 3)],
+    ['team-lead', group(1, 2)],
+  ] as const) {
+    const role = await api.gql<{ createRole: Union }>(
+      `mutation($name: String!) { createRole(input: { name: $name }) { __typename ... on Role { id } ... on InputError { code message } } }`,
+      { name },
+    );
+    const roleId = unwrap('createRole', role.createRole);
+    const existing = await api.gql<{ node: { roleRules: { groupValue: string; role: { id: string } }[] } }>(
+      `query($c: ID!) { node(id: $c) { ... on IdpConnection { roleRules { groupValue role { id } } } } }`,
+      { c: connectionId },
+    );
+    const all = [
+      ...existing.node.roleRules.map((x) => ({ groupValue: x.groupValue, roleId: x.role.id })),
+      { groupValue: g, roleId },
+    ];
+    const set = await api.gql<{ setRoleRules: { __typename: string; message?: string } }>(
+      `mutation($c: ID!, $rules: [RoleRuleInput!]!) { setRoleRules(connectionId: $c, rules: $rules, force: true) {
+         __typename ... on InputError { message } } }`,
+      { c: connectionId, rules: all },
+    );
+    if (set.setRoleRules.__typename !== 'MutationSetRoleRulesSuccess') {
+      throw new Error(`setRoleRules: ${set.setRoleRules.message}`);
+    }
+  }
 }

@@ -22,7 +22,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildEntraMetadata, generateIdpKeyPair } from '../demo-idp/index.js';
-import { addMappings, adminApi, createConnection, createLicense } from './admin.js';
+import { addMappings, addRules, adminApi, createConnection, createLicense } from './admin.js';
 import { contactsPage } from './contacts.js';
 import { createBenchDatabase, migrate } from './database.js';
 import { validationFloors } from './floor-a.js';
@@ -121,7 +121,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   // --- the IdP, and every response signed before anything is timed -------------------------------
   progress('generating the IdP key');
   const key = await generateIdpKeyPair();
-  const tenants = { assertion: randomUUID(), both: randomUUID() };
+  const tenants = { assertion: randomUUID(), both: randomUUID(), rules: randomUUID() };
   const plan = buildPlan({
     runId,
     requests: settings.requests,
@@ -198,19 +198,24 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   });
   const idleRss = server.rssMiB();
 
-  progress('creating 2 connections, 10 mappings each and 2 licenses through the admin API');
+  progress(
+    "creating 3 connections, 10 mappings each, 2 licenses and one connection's rules through the admin API",
+  );
   const api = adminApi(port, adminToken);
+  let ruled: string | null = null;
   for (const [mode, tenant] of Object.entries(tenants)) {
     const metadataXml = buildEntraMetadata({
       entityId: issuerOf(tenant),
       ssoUrl: `https://login.microsoftonline.com/${tenant}/saml2`,
       certPems: [key.certPem],
     });
-    const id = await createConnection(api, `Bench Entra (${mode} signed)`, metadataXml, mode === 'both');
+    const id = await createConnection(api, `Bench Entra (${mode})`, metadataXml, mode === 'both');
     await addMappings(api, id);
+    if (mode === 'rules') ruled = id;
   }
-  await createLicense(api, 'CRM', null);
-  await createLicense(api, 'Analytics', 1_000_000);
+  const crm = await createLicense(api, 'CRM', null);
+  const analytics = await createLicense(api, 'Analytics', 1_000_000);
+  if (ruled) await addRules(api, ruled, { everyone: crm, group: analytics });
 
   const sampler = rssSampler(() => server.rssMiB());
   cleanups.push(async () => sampler.stop());
@@ -264,7 +269,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   for (const p of plan.warmup) await runPhase(p);
   progress('jitprov end to end: POST /saml/acs');
   const measured: { phase: Phase; result: LoadResult & ResourceUse }[] = [];
-  for (const p of [...plan.first, ...plan.returning, ...plan.bothSigned]) {
+  for (const p of [...plan.first, ...plan.returning, ...plan.bothSigned, ...plan.rules]) {
     await sample(p.mode);
     measured.push({ phase: p, result: await runPhase(p) });
   }
@@ -378,9 +383,22 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
       'p50 ÷ floor: p50 over (Floor A p50 + Floor B p50) of the same kind of sign-in',
     `sign-in phases: ${settings.requests} pre-signed responses each (closed loop, keep-alive), after ` +
       `${settings.warmup} first + ${settings.warmup} returning warm-up sign-ins; ` +
-      '10 mappings (3 TRANSFORM: email-from-upn, value-map, expression), 2 licenses',
+      '10 mappings (3 TRANSFORM: email-from-upn, value-map, expression), 2 licenses; the rules ' +
+      'connection adds 3 license rules (everyone, a group, an expression over the department) and 2 group → role rules',
     `load average at the end: ${(loadavg()[0] ?? 0).toFixed(1)}`,
   );
+  // What the rules cost: the same kind of sign-in through the connection with rules and without.
+  const byName = (name: string) => measured.find((m) => m.phase.name === name)?.result;
+  for (const kind of ['first', 'returning'] as const) {
+    const plain = byName(`${kind}, c=8`);
+    const ruled = byName(`${kind}, license + role rules, c=8`);
+    if (plain && ruled && plain.ok > 0 && ruled.ok > 0) {
+      notes.push(
+        `rules cost (${kind}, c=8): ${(ruled.perSecond / plain.perSecond).toFixed(2)}× the throughput, ` +
+          `p50 ${signed(ruled.p50 - plain.p50)} ms, p99 ${signed(ruled.p99 - plain.p99)} ms against the connection without rules`,
+      );
+    }
+  }
   if (cpuProfDir) notes.push(`server CPU profiles in ${path.relative(REPO, cpuProfDir)}/`);
   return {
     startedAt: new Date(started).toISOString(),

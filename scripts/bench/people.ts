@@ -22,7 +22,8 @@ const DEPARTMENTS = [...Object.keys(DEPARTMENT_CODES), 'D999'];
 const COUNTRIES = ['nl', 'de', 'fr', 'us'];
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0').slice(-width);
-const guid = (a: number, b: number): string =>
+/** A deterministic GUID (object ids, group ids). */
+export const guid = (a: number, b: number): string =>
   `${hex(a, 8)}-${hex(b, 4)}-4${hex(a, 3)}-8${hex(b, 3)}-${hex(a * 31 + b, 12)}`;
 
 /**

@@ -21,6 +21,8 @@ export interface Plan {
   returning: Phase[];
   /** The same at c=8 with Response and assertion signed (connection with wantResponseSigned). */
   bothSigned: Phase[];
+  /** First and returning sign-ins at c=8 through a connection with license and role rules. */
+  rules: Phase[];
   soak: Phase;
   all: Phase[];
 }
@@ -32,8 +34,11 @@ export interface PlanOptions {
   warmup: number;
   soak: number;
   soakConcurrency: number;
-  /** Entra tenant ids of the two connections: assertion signed, response and assertion signed. */
-  tenants: { assertion: string; both: string };
+  /**
+   * Entra tenant ids of the connections: assertion signed, response and assertion signed, and
+   * assertion signed with license and role rules.
+   */
+  tenants: { assertion: string; both: string; rules: string };
 }
 
 export const issuerOf = (tenant: string): string => `https://sts.windows.net/${tenant}/`;
@@ -46,8 +51,15 @@ export const issuerOf = (tenant: string): string => `https://sts.windows.net/${t
 export function buildPlan(o: PlanOptions): Plan {
   const people = (prefix: string, count: number, tenant: string) =>
     Array.from({ length: count }, (_, i) => person(`${prefix}-${o.runId}`, i, tenant));
-  const phase = (name: string, mode: SignMode, created: boolean | null, c: number, who: Person[]): Phase => {
-    const issuer = issuerOf(mode === 'assertion' ? o.tenants.assertion : o.tenants.both);
+  const phase = (
+    name: string,
+    mode: SignMode,
+    created: boolean | null,
+    c: number,
+    who: Person[],
+    tenant = mode === 'assertion' ? o.tenants.assertion : o.tenants.both,
+  ): Phase => {
+    const issuer = issuerOf(tenant);
     return {
       name,
       mode,
@@ -64,6 +76,7 @@ export function buildPlan(o: PlanOptions): Plan {
   const existing = (offset: number, count: number) =>
     Array.from({ length: count }, (_, k) => created[(offset + k) % created.length] as Person);
   const both = people('both', n, o.tenants.both);
+  const ruled = people('rules', n, o.tenants.rules);
 
   const plan: Omit<Plan, 'all'> = {
     warmup: [
@@ -75,6 +88,10 @@ export function buildPlan(o: PlanOptions): Plan {
     bothSigned: [
       phase('first, resp+assertion signed, c=8', 'response-and-assertion', true, 8, both),
       phase('returning, resp+assertion signed, c=8', 'response-and-assertion', false, 8, both),
+    ],
+    rules: [
+      phase('first, license + role rules, c=8', 'assertion', true, 8, ruled, o.tenants.rules),
+      phase('returning, license + role rules, c=8', 'assertion', false, 8, ruled, o.tenants.rules),
     ],
     soak: phase(
       'soak',
@@ -88,7 +105,10 @@ export function buildPlan(o: PlanOptions): Plan {
       ),
     ),
   };
-  return { ...plan, all: [...plan.warmup, ...plan.first, ...plan.returning, ...plan.bothSigned, plan.soak] };
+  return {
+    ...plan,
+    all: [...plan.warmup, ...plan.first, ...plan.returning, ...plan.bothSigned, ...plan.rules, plan.soak],
+  };
 }
 
 export interface SignedPlan {

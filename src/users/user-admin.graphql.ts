@@ -126,3 +126,13 @@ builder.mutationField('signOut', (t) =>
     },
   }),
 );
+
+builder.objectField(UserRef, 'identityKey', (t) =>
+  t.string({
+    nullable: true,
+    authScopes: { admin: true },
+    description:
+      "The stable key the user is bound by (a connection with identityKey ATTRIBUTE); null: bound by username, or not bound yet (pre-created)",
+    resolve: (u) => u.externalKey ?? null,
+  }),
+);

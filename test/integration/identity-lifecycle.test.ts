@@ -1,3 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { EntraClaims, entraClaims, TestIdp } from '../helpers/idp.js';
@@ -161,6 +165,23 @@ describe('stable identity binding', () => {
     const [license] = await t.sql<{ used: number }>('select used from license where id = $1', [dbId(seats)]);
     expect(license!.used).toBe(1);
     expect(await t.sql('select 1 from contact where user_id = $1', [users[0]!.id])).toHaveLength(1);
+  });
+
+  it('a connection switched from NameID to an attribute key adopts its own users at their next sign-in', async () => {
+    const { idp, id } = await connection();
+    const name = 'adopt@contoso.example';
+    const first = await postAcs(t.app, idp.response(name, person('Ada', name, { [OID]: 'oid-adopt' })));
+    expect((await userOf(name))!.external_key).toBeNull();
+    const updated = await gql<{ updateConnection: { __typename: string; identityKey?: string } }>(
+      t.app,
+      `mutation($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename ... on IdpConnection { identityKey } } }`,
+      { input: { id, identityKey: 'ATTRIBUTE', identityKeyAttribute: OID, linkPolicy: 'NEVER' } },
+    );
+    expect(updated.data?.updateConnection).toEqual({ __typename: 'IdpConnection', identityKey: 'ATTRIBUTE' });
+    const again = await postAcs(t.app, idp.response(name, person('Ada', name, { [OID]: 'oid-adopt' })));
+    expect(again.status).toBe(200);
+    expect(dbId((again.body.user as { id: string }).id)).toBe(dbId((first.body.user as { id: string }).id));
+    expect((await userOf(name))!.external_key).toBe('oid-adopt');
   });
 
   it("two connections never capture each other's users, even with the same key value and username", async () => {
@@ -582,4 +603,63 @@ describe('inactivity policy', () => {
     );
     expect(blocked.body.error).toMatchObject({ code: 'USER_BLOCKED' });
   });
+});
+
+describe('inactivity policy in two server processes', () => {
+  /** The real server entry on the test database, running the policy every second. */
+  function server(dataDir: string): ChildProcess {
+    return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATABASE_URL: t.databaseUrl,
+        ADMIN_TOKEN: 'a-long-enough-admin-token-for-tests',
+        DATA_DIR: dataDir,
+        INACTIVITY_INTERVAL_SECONDS: '1',
+      },
+      stdio: 'ignore',
+    });
+  }
+
+  it('both run it every second; each inactive person is acted on exactly once', async () => {
+    const { idp } = await connection({ inactivityDays: 7, inactivityAction: 'BLOCK' });
+    const names = Array.from({ length: 6 }, (_, i) => `sleeper${i}@contoso.example`);
+    for (const n of names)
+      expect((await postAcs(t.app, idp.response(n, person('Sleeper', n)))).status).toBe(200);
+    await t.sql(
+      `update app_user set last_login_at = now() - interval '8 days' where username like 'sleeper%'`,
+    );
+
+    const dirs = [0, 1].map(() => mkdtempSync(path.join(tmpdir(), 'jitprov-inactivity-')));
+    const servers = dirs.map(server);
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const [blocked] = await t.sql<{ n: string }>(
+          `select count(*) as n from app_user where username like 'sleeper%' and status = 'BLOCKED'`,
+        );
+        if (Number(blocked!.n) === names.length) break;
+        if (Date.now() > deadline)
+          throw new Error(`only ${blocked!.n} of ${names.length} blocked within 60 s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      // Both keep running the policy for a few more rounds: nobody is acted on twice.
+      await new Promise((r) => setTimeout(r, 2500));
+      const audit = await t.sql<{ target_id: string; n: string }>(
+        `select a.target_id, count(*) as n from admin_audit_event a join app_user u on u.id::text = a.target_id
+          where a.actor = 'inactivity-policy' and u.username like 'sleeper%' group by a.target_id`,
+      );
+      expect(audit).toHaveLength(names.length);
+      expect(audit.every((a) => a.n === '1')).toBe(true);
+    } finally {
+      for (const s of servers) s.kill('SIGTERM');
+      await Promise.all(
+        servers.map((s) => new Promise((r) => (s.exitCode !== null ? r(null) : s.on('exit', r)))),
+      );
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
