@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createAuthenticator } from './auth/authenticate.js';
+import { createRefusalLog } from './audit/refusals.js';
+import { createAuthenticator, type Rejection } from './auth/authenticate.js';
 import type { Config } from './config/config.js';
 import type { Context, Services } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { securityPlugins } from './graphql/security.js';
 import { readCapped } from './http/body.js';
+import { landingPage } from './http/landing.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
 import { createConfigurations } from './provisioning/configuration.js';
 import { createInactivityPolicy } from './provisioning/inactivity.js';
@@ -27,6 +31,13 @@ export interface AppDeps {
   /** The worker threads (and the plugins they run); owned by the caller, shared by several apps in tests. */
   workers: Workers;
 }
+
+const REJECTION_MESSAGES: Record<Rejection, string> = {
+  UNKNOWN: 'the bearer token is not known (never issued, or malformed)',
+  EXPIRED: 'the session has expired: sign in again',
+  REVOKED: 'the token was revoked (signed out, or revoked by an admin)',
+  USER_BLOCKED: "the session's user is blocked",
+};
 
 /**
  * The whole service as one fetch function (Request → Response), with no listening socket: the
@@ -57,6 +68,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     logger,
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
+  const refusals = createRefusalLog({ orm, logger });
   const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
   const inactivity = createInactivityPolicy({ orm, logger });
   const services: Services = { plugins: workers.plugins, transforms: workers, signIn, inactivity };
@@ -65,19 +77,29 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.env === 'development',
+    // Served from the package, not a CDN: GraphiQL works offline.
+    renderGraphiQL,
     landingPage: false,
     // Unexpected errors reach clients as a generic message; the detail goes to the log only.
     maskedErrors: { maskError: createMaskError(logger) },
     logging: false,
-    plugins: securityPlugins(config.env === 'production'),
-    context: async ({ request }): Promise<Context> => ({
-      em: orm.em.fork(),
-      auth: await authenticate(request.headers.get('authorization')),
-      requestId: currentRequestId() ?? randomUUID(),
-      config,
-      services,
-      handedOver: new Set(),
-    }),
+    plugins: securityPlugins(config.env === 'production', (code, message) =>
+      refusals.record({ code, message, requestId: currentRequestId() ?? null }),
+    ),
+    context: async ({ request }): Promise<Context> => {
+      const auth = await authenticate(request.headers.get('authorization'));
+      const requestId = currentRequestId() ?? randomUUID();
+      if (auth.kind === 'rejected') {
+        // A credential that no longer works is an answer of its own, not an anonymous request:
+        // a client can tell "signed out" from "never signed in", and nothing is served.
+        const message = REJECTION_MESSAGES[auth.why];
+        refusals.record({ code: 'UNAUTHENTICATED', message, requestId });
+        throw new GraphQLError(message, {
+          extensions: { code: 'UNAUTHENTICATED', reason: auth.why, http: { status: 401 } },
+        });
+      }
+      return { em: orm.em.fork(), auth, requestId, config, services, handedOver: new Set() };
+    },
   });
 
   async function ready(): Promise<Response> {
@@ -104,6 +126,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     if (pathname === '/saml/acs' && method === 'POST') return saml.acs(request);
     if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
     if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
+    if (pathname === '/' && method === 'GET') return landingPage(config);
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
     if (pathname === '/readyz' && method === 'GET') return ready();
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });

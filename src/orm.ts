@@ -4,6 +4,7 @@ import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { migrationsList } from '../migrations/index.js';
 import { AdminAuditEvent } from './audit/admin-audit.entity.js';
 import { ProvisioningEvent } from './audit/provisioning-event.entity.js';
+import { AdminToken } from './auth/admin-token.entity.js';
 import type { Config } from './config/config.js';
 import { IdpConnection } from './connections/connection.entity.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
@@ -43,6 +44,7 @@ export const entities = [
   RoleRule,
   UserRole,
   ContactFieldDefinition,
+  AdminToken,
 ];
 
 export interface OrmOptions {

@@ -9,6 +9,7 @@ import './users/user.graphql.js';
 import './users/directory.graphql.js';
 import './users/user-admin.graphql.js';
 import './users/roles.graphql.js';
+import './users/admin-tokens.graphql.js';
 import './licenses/license-rules.graphql.js';
 import './provisioning/inactivity.graphql.js';
 import './sign-in/acs.graphql.js';

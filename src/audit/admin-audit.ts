@@ -17,9 +17,11 @@ export const snapshot = (value: unknown): unknown =>
     ? wrap(value as object).toPOJO()
     : JSON.parse(JSON.stringify(value ?? null));
 
-const actorOf = (ctx: Context): string =>
+export const actorOf = (ctx: Context): string =>
   ctx.auth.kind === 'admin'
-    ? 'admin-token'
+    ? ctx.auth.tokenName === null
+      ? 'admin-token'
+      : `token:${ctx.auth.tokenName}`
     : ctx.auth.kind === 'user'
       ? `user:${ctx.auth.userId}`
       : 'anonymous';

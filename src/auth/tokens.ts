@@ -1,8 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
+/** Session tokens (sign-ins) and named admin API tokens are told apart by their prefix. */
+export const SESSION_TOKEN_PREFIX = 'jps_';
+export const ADMIN_TOKEN_PREFIX = 'jpa_';
+
 /** An opaque bearer token; only its SHA-256 is ever stored. */
-export function newSessionToken(): { token: string; hash: string } {
-  const token = `jps_${randomBytes(32).toString('base64url')}`;
+export function newSessionToken(prefix: string = SESSION_TOKEN_PREFIX): { token: string; hash: string } {
+  const token = `${prefix}${randomBytes(32).toString('base64url')}`;
   return { token, hash: hashToken(token) };
 }
 

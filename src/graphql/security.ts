@@ -26,40 +26,45 @@ export const QUERY_LIMITS = {
  * "Syntax Error" and give none), the limit named, thrown before the document is executed.
  */
 const refuseAs =
-  (code: ErrorCode) =>
+  (code: ErrorCode, onRefusal: OnRefusal) =>
   (_context: unknown, error: GraphQLError): never => {
-    throw new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } });
+    const message = error.message.replace(/^Syntax Error: /, '');
+    onRefusal(code, message);
+    throw new GraphQLError(message, { extensions: { code } });
   };
+
+/** Told of every document refused by a limit (for the audit log). */
+export type OnRefusal = (code: ErrorCode, message: string) => void;
 
 /**
  * The GraphQL hardening: CSRF prevention for browsers (a request that a form or a plain GET could
  * send must carry a custom header), limits on depth, aliases, tokens and cost, and in production
  * no introspection and no "did you mean" field suggestions.
  */
-export function securityPlugins(production: boolean): Plugin[] {
+export function securityPlugins(production: boolean, onRefusal: OnRefusal = () => {}): Plugin[] {
   const plugins: Plugin[] = [
     useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'x-graphql-yoga-csrf'] }),
     maxDepthPlugin({
       n: QUERY_LIMITS.maxDepth,
       ignoreIntrospection: true,
       exposeLimits: true,
-      onReject: [refuseAs('QUERY_TOO_DEEP')],
+      onReject: [refuseAs('QUERY_TOO_DEEP', onRefusal)],
     }) as Plugin,
     maxAliasesPlugin({
       n: QUERY_LIMITS.maxAliases,
       exposeLimits: true,
-      onReject: [refuseAs('QUERY_TOO_MANY_ALIASES')],
+      onReject: [refuseAs('QUERY_TOO_MANY_ALIASES', onRefusal)],
     }) as Plugin,
     maxTokensPlugin({
       n: QUERY_LIMITS.maxTokens,
       exposeLimits: true,
-      onReject: [refuseAs('QUERY_TOO_MANY_TOKENS')],
+      onReject: [refuseAs('QUERY_TOO_MANY_TOKENS', onRefusal)],
     }) as Plugin,
     costLimitPlugin({
       maxCost: QUERY_LIMITS.maxCost,
       ignoreIntrospection: true,
       exposeLimits: true,
-      onReject: [refuseAs('QUERY_TOO_COSTLY')],
+      onReject: [refuseAs('QUERY_TOO_COSTLY', onRefusal)],
     }) as Plugin,
   ];
   if (production) {

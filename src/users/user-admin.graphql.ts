@@ -132,7 +132,7 @@ builder.objectField(UserRef, 'identityKey', (t) =>
     nullable: true,
     authScopes: { admin: true },
     description:
-      "The stable key the user is bound by (a connection with identityKey ATTRIBUTE); null: bound by username, or not bound yet (pre-created)",
+      'The stable key the user is bound by (a connection with identityKey ATTRIBUTE); null: bound by username, or not bound yet (pre-created)',
     resolve: (u) => u.externalKey ?? null,
   }),
 );

@@ -167,8 +167,10 @@ describe('sessions and scopes', () => {
     const token = (await signIn('erin@contoso.example')).body.sessionToken as string;
     const out = await gql<{ signOut: boolean }>(t.app, 'mutation { signOut }', {}, token);
     expect(out.data?.signOut).toBe(true);
+    // The token is known and revoked: refused as such, not served as anonymous.
     const me = await gql<{ me: unknown }>(t.app, '{ me { username } }', {}, token);
-    expect(me.data?.me).toBeNull();
+    expect(me.data ?? null).toBeNull();
+    expect(me.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REVOKED' });
   });
 
   it('a member of the connection admin group holds the admin role, and loses it when removed', async () => {
@@ -203,7 +205,9 @@ describe('sessions and scopes', () => {
       { id },
     );
     expect(blocked.data?.blockUser.status).toBe('BLOCKED');
-    expect((await gql<{ me: unknown }>(t.app, '{ me { username } }', {}, token)).data?.me).toBeNull();
+    const me = await gql<{ me: unknown }>(t.app, '{ me { username } }', {}, token);
+    expect(me.data ?? null).toBeNull();
+    expect(me.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REVOKED' });
     const refused = await signIn('gina@contoso.example');
     expect(refused.body).toMatchObject({ error: { code: 'USER_BLOCKED' } });
     await gql(t.app, 'mutation($id: ID!) { unblockUser(id: $id) { __typename } }', { id });
