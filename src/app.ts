@@ -8,6 +8,7 @@ import type { Context, Services } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { securityPlugins } from './graphql/security.js';
 import { readCapped } from './http/body.js';
+import { createConsoleRoute } from './http/console.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
 import { createConfigurations } from './provisioning/configuration.js';
 import { createProvisioning } from './provisioning/provision.js';
@@ -57,6 +58,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
   const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
+  const adminConsole = createConsoleRoute();
   const services: Services = { plugins: workers.plugins, transforms: workers, signIn };
 
   const yoga = createYoga<Record<string, never>, Context>({
@@ -102,6 +104,9 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     if (pathname === '/saml/acs' && method === 'POST') return saml.acs(request);
     if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
     if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
+    if ((pathname === '/admin' || pathname.startsWith('/admin/')) && method === 'GET') {
+      return adminConsole(pathname);
+    }
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
     if (pathname === '/readyz' && method === 'GET') return ready();
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });
