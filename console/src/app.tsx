@@ -6,6 +6,7 @@ import { graphql } from './graphql.ts';
 import { ConnectionPage } from './pages/connection.tsx';
 import { ConnectionNew } from './pages/connection-new.tsx';
 import { Connections } from './pages/connections.tsx';
+import { Mappings } from './pages/mappings.tsx';
 
 const WhoAmI = graphql(`
   query WhoAmI {
@@ -124,6 +125,7 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
         <Switch>
           <Route path="/connections" component={Connections} />
           <Route path="/connections/new" component={ConnectionNew} />
+          <Route path="/connections/:id/mappings">{(p) => <Mappings id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/connections/:id">{(p) => <ConnectionPage id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/">
             <Redirect to="/connections" />

@@ -60,10 +60,13 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
       // Names what the CSP blocked and where (the console message alone does not).
       await context.addInitScript(() =>
         document.addEventListener('securitypolicyviolation', (e) =>
-          console.error(`CSP blocked ${e.effectiveDirective} at ${e.sourceFile}:${e.lineNumber}: ${e.sample}`),
+          console.error(
+            `CSP blocked ${e.effectiveDirective} at ${e.sourceFile}:${e.lineNumber}: ${e.sample}`,
+          ),
         ),
       );
       const page = await context.newPage();
+      page.setDefaultTimeout(8000);
       page.on('console', (m) => {
         if (m.type() === 'error') problems.push(`console: ${m.text()}`);
       });
