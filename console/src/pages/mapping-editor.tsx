@@ -203,10 +203,10 @@ const DefaultSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType
 function LabelledSelect(props: WidgetProps) {
   if (!/__(any|one)of_select$/.test(props.name)) return <DefaultSelect {...props} />;
   return (
-    <label className="field">
-      {`${props.label}: kind of value`}
+    <div className="field">
+      <label htmlFor={props.id}>{`${props.label}: kind of value`}</label>
       <DefaultSelect {...props} />
-    </label>
+    </div>
   );
 }
 const WIDGETS = { SelectWidget: LabelledSelect };
