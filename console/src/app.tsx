@@ -7,6 +7,7 @@ import { ConnectionPage } from './pages/connection.tsx';
 import { ConnectionNew } from './pages/connection-new.tsx';
 import { Connections } from './pages/connections.tsx';
 import { Mappings } from './pages/mappings.tsx';
+import { PreviewPage } from './pages/preview.tsx';
 
 const WhoAmI = graphql(`
   query WhoAmI {
@@ -126,6 +127,9 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
           <Route path="/connections" component={Connections} />
           <Route path="/connections/new" component={ConnectionNew} />
           <Route path="/connections/:id/mappings">{(p) => <Mappings id={decodeURIComponent(p.id)} />}</Route>
+          <Route path="/connections/:id/preview">
+            {(p) => <PreviewPage id={decodeURIComponent(p.id)} />}
+          </Route>
           <Route path="/connections/:id">{(p) => <ConnectionPage id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/">
             <Redirect to="/connections" />
