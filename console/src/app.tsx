@@ -6,6 +6,7 @@ import { graphql } from './graphql.ts';
 import { ConnectionPage } from './pages/connection.tsx';
 import { ConnectionNew } from './pages/connection-new.tsx';
 import { Connections } from './pages/connections.tsx';
+import { Licenses } from './pages/licenses.tsx';
 import { Mappings } from './pages/mappings.tsx';
 import { PreviewPage } from './pages/preview.tsx';
 
@@ -117,6 +118,7 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
         <span className="brand">jitprov admin</span>
         <nav aria-label="Main">
           <Link href="/connections">Connections</Link>
+          <Link href="/licenses">Licenses</Link>
         </nav>
         <button type="button" className="link" onClick={onSignOut}>
           Sign out
@@ -131,6 +133,7 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
             {(p) => <PreviewPage id={decodeURIComponent(p.id)} />}
           </Route>
           <Route path="/connections/:id">{(p) => <ConnectionPage id={decodeURIComponent(p.id)} />}</Route>
+          <Route path="/licenses" component={Licenses} />
           <Route path="/">
             <Redirect to="/connections" />
           </Route>
