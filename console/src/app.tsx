@@ -9,6 +9,8 @@ import { Connections } from './pages/connections.tsx';
 import { Licenses } from './pages/licenses.tsx';
 import { Mappings } from './pages/mappings.tsx';
 import { PreviewPage } from './pages/preview.tsx';
+import { UserPage } from './pages/user.tsx';
+import { Contacts, Users } from './pages/users.tsx';
 
 const WhoAmI = graphql(`
   query WhoAmI {
@@ -119,6 +121,8 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
         <nav aria-label="Main">
           <Link href="/connections">Connections</Link>
           <Link href="/licenses">Licenses</Link>
+          <Link href="/users">Users</Link>
+          <Link href="/contacts">Contacts</Link>
         </nav>
         <button type="button" className="link" onClick={onSignOut}>
           Sign out
@@ -134,6 +138,9 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
           </Route>
           <Route path="/connections/:id">{(p) => <ConnectionPage id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/licenses" component={Licenses} />
+          <Route path="/users" component={Users} />
+          <Route path="/users/:id">{(p) => <UserPage id={decodeURIComponent(p.id)} />}</Route>
+          <Route path="/contacts" component={Contacts} />
           <Route path="/">
             <Redirect to="/connections" />
           </Route>
