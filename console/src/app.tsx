@@ -3,6 +3,7 @@ import { Provider } from 'urql';
 import { Link, Redirect, Route, Router, Switch } from 'wouter';
 import { createClient } from './client.ts';
 import { graphql } from './graphql.ts';
+import { Activity, Audit } from './pages/activity.tsx';
 import { ConnectionPage } from './pages/connection.tsx';
 import { ConnectionNew } from './pages/connection-new.tsx';
 import { Connections } from './pages/connections.tsx';
@@ -123,6 +124,8 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
           <Link href="/licenses">Licenses</Link>
           <Link href="/users">Users</Link>
           <Link href="/contacts">Contacts</Link>
+          <Link href="/activity">Sign-in events</Link>
+          <Link href="/audit">Audit log</Link>
         </nav>
         <button type="button" className="link" onClick={onSignOut}>
           Sign out
@@ -141,6 +144,8 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
           <Route path="/users" component={Users} />
           <Route path="/users/:id">{(p) => <UserPage id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/contacts" component={Contacts} />
+          <Route path="/activity" component={Activity} />
+          <Route path="/audit" component={Audit} />
           <Route path="/">
             <Redirect to="/connections" />
           </Route>
