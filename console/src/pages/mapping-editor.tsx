@@ -217,7 +217,30 @@ const ENTRA_CLAIMS = [...new Set(Object.values(EntraClaims))];
 function formSchema(p: PluginInfo | undefined): RJSFSchema | null {
   if (!p || typeof p.paramsSchema !== 'object' || p.paramsSchema === null) return null;
   const { $schema: _drop, ...schema } = p.paramsSchema as Record<string, unknown>;
-  return schema as RJSFSchema;
+  return titled(schema) as RJSFSchema;
+}
+
+/** Alternatives (anyOf/oneOf) without a title get their type as one, not the library's "Option 1". */
+function titled(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(titled);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    out[k] =
+      (k === 'anyOf' || k === 'oneOf') && Array.isArray(v)
+        ? v.map((alt) => {
+            const a = titled(alt) as Record<string, unknown>;
+            const kind =
+              a.type === 'integer' || a.type === 'number'
+                ? 'a number'
+                : a.type === 'string'
+                  ? 'a name'
+                  : undefined;
+            return a.title || !kind ? a : { ...a, title: kind };
+          })
+        : titled(v);
+  }
+  return out;
 }
 
 export function MappingEditor({
