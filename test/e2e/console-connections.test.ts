@@ -4,6 +4,7 @@
  * edited, certificates with their expiry badge, a rollover, our SP metadata URL. Real Chromium.
  */
 import { X509Certificate } from 'node:crypto';
+import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdpKeyPair } from '../../scripts/demo-idp/index.js';
 import { type ConsoleHarness, expectAccessible, startConsole } from '../helpers/console.js';
@@ -114,20 +115,28 @@ describe('connections', () => {
     await page.getByRole('button', { name: 'Save options' }).click();
     await expect.poll(() => page.locator('#conn-skew-error').count()).toBe(1);
 
-    // Rollover: the IdP's metadata now lists a second certificate, one that expires in 10 days.
+    // Rollover: the IdP's metadata now lists a certificate that expires in 10 days, and a stale one.
     const next = await generateIdpKeyPair({ commonName: 'Rollover cert', days: 10 });
-    await page.getByLabel('Current federation metadata').fill(idp.metadata([next.certPem]));
+    const stale = await generate([{ name: 'commonName', value: 'Stale cert' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notBeforeDate: new Date(Date.now() - 400 * 86_400_000),
+      notAfterDate: new Date(Date.now() - 35 * 86_400_000),
+    });
+    await page.getByLabel('Current federation metadata').fill(idp.metadata([next.certPem, stale.cert]));
     await page.getByRole('button', { name: 'Re-pin certificates' }).click();
     const certs = page.getByRole('table', { name: 'Signing certificates' });
-    await expect.poll(() => certs.locator('tbody tr').count()).toBe(2);
+    await expect.poll(() => certs.locator('tbody tr').count()).toBe(3);
     const row = certs.locator('tbody tr', { hasText: 'Rollover cert' });
     expect(await row.textContent()).toMatch(/Expires in (9|10) days/);
     expect(await row.textContent()).toContain(fingerprintOf(next.certPem));
+    expect(await certs.locator('tbody tr', { hasText: 'Stale cert' }).textContent()).toContain('Expired');
+    expect(await certs.locator('tbody tr', { hasText: 'Microsoft Azure' }).textContent()).toContain('Valid');
 
-    // The list badges it too.
+    // The list badges the connection by its worst certificate, and counts those needing attention.
     await page.getByRole('link', { name: '← Connections' }).click();
     const listRow = page.getByRole('row', { name: /Fabrikam/ });
-    await expect.poll(() => listRow.textContent()).toMatch(/Expires in (9|10) days/);
+    await expect.poll(() => listRow.textContent()).toContain('Expired (2 need attention)');
 
     // Our SP metadata: the URL to give the IdP and a download link; the test sign-in opens a new tab.
     await page.goto(detailUrl);
