@@ -1,6 +1,6 @@
 import { type FormEvent, useMemo, useState } from 'react';
 import { Provider } from 'urql';
-import { Link, Redirect, Route, Router, Switch } from 'wouter';
+import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { createClient } from './client.ts';
 import { graphql } from './graphql.ts';
 import { Activity, Audit } from './pages/activity.tsx';
@@ -113,6 +113,17 @@ function NotAdmin({ username, onSignOut }: { username: string | null; onSignOut(
   );
 }
 
+/** A main-menu link, marked as the current page for screen readers while its section is shown. */
+function NavLink({ href, children }: { href: string; children: string }) {
+  const [location] = useLocation();
+  const current = location === href || location.startsWith(`${href}/`);
+  return (
+    <Link href={href} aria-current={current ? 'page' : undefined}>
+      {children}
+    </Link>
+  );
+}
+
 function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
   const client = useMemo(() => createClient(token), [token]);
   return (
@@ -120,12 +131,12 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
       <header className="top">
         <span className="brand">jitprov admin</span>
         <nav aria-label="Main">
-          <Link href="/connections">Connections</Link>
-          <Link href="/licenses">Licenses</Link>
-          <Link href="/users">Users</Link>
-          <Link href="/contacts">Contacts</Link>
-          <Link href="/activity">Sign-in events</Link>
-          <Link href="/audit">Audit log</Link>
+          <NavLink href="/connections">Connections</NavLink>
+          <NavLink href="/licenses">Licenses</NavLink>
+          <NavLink href="/users">Users</NavLink>
+          <NavLink href="/contacts">Contacts</NavLink>
+          <NavLink href="/activity">Sign-in events</NavLink>
+          <NavLink href="/audit">Audit log</NavLink>
         </nav>
         <button type="button" className="link" onClick={onSignOut}>
           Sign out

@@ -90,6 +90,22 @@ describe('signing in', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
+
+    // Keyboard only: Tab to the token box, type, Enter; then Tab through the main menu.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    await page.keyboard.type(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Connections' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Connections' }).first().getAttribute('aria-current')).toBe(
+      'page',
+    );
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Connections');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Licenses', exact: true }).waitFor();
+    expect(await page.getByRole('link', { name: 'Licenses' }).getAttribute('aria-current')).toBe('page');
     expect(h.problems).toEqual([]);
   });
 
