@@ -96,11 +96,12 @@ describe('connections', () => {
     await page.getByLabel('Allow IdP-initiated sign-in').uncheck();
     await page.getByLabel('NameID format').selectOption({ label: 'Email address' });
     await page.getByLabel('Clock skew (seconds)').fill('120');
+    await page.getByLabel('Recent sign-ins kept').fill('50');
     await page.getByRole('button', { name: 'Save options' }).click();
     await page.getByText('Saved.').waitFor();
     const r = await gql<{ connections: Record<string, unknown>[] }>(
       h.t.app,
-      '{ connections { name refreshOnLogin idpInitiatedAllowed nameIdFormat clockSkewSeconds } }',
+      '{ connections { name refreshOnLogin idpInitiatedAllowed nameIdFormat clockSkewSeconds sampleSize allowSha1 } }',
     );
     expect(r.data?.connections).toContainEqual({
       name: 'Fabrikam',
@@ -108,6 +109,8 @@ describe('connections', () => {
       idpInitiatedAllowed: false,
       nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
       clockSkewSeconds: 120,
+      sampleSize: 50,
+      allowSha1: false,
     });
 
     // A refused option shows next to its field.

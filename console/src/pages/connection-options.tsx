@@ -12,6 +12,9 @@ export interface ConnectionOptionsValue {
   adminGroups: string;
   groupsAttribute: string;
   clockSkewSeconds: string;
+  sampleSize: string;
+  sampleRetentionDays: string;
+  allowSha1: boolean;
 }
 
 export const NAMEID_FORMATS: [value: string, label: string][] = [
@@ -32,6 +35,9 @@ export const DEFAULT_OPTIONS: ConnectionOptionsValue = {
   adminGroups: '',
   groupsAttribute: '',
   clockSkewSeconds: '60',
+  sampleSize: '200',
+  sampleRetentionDays: '30',
+  allowSha1: false,
 };
 
 /** The option fields as the API takes them (both create and update). */
@@ -50,6 +56,9 @@ export function optionsInput(v: ConnectionOptionsValue) {
       .filter(Boolean),
     ...(v.groupsAttribute.trim() ? { groupsAttribute: v.groupsAttribute.trim() } : {}),
     clockSkewSeconds: Number(v.clockSkewSeconds),
+    sampleSize: Number(v.sampleSize),
+    sampleRetentionDays: Number(v.sampleRetentionDays),
+    allowSha1: v.allowSha1,
   };
 }
 
@@ -201,6 +210,43 @@ export function ConnectionOptions({
           {...described('conn-skew', err('clockSkewSeconds'))}
         />
       </Field>
+      <Field
+        id="conn-sample-size"
+        label="Recent sign-ins kept"
+        hint="Their attribute sets (the latest per person) are what mapping changes are checked against; 0 keeps none."
+        error={err('sampleSize')}
+      >
+        <input
+          id="conn-sample-size"
+          type="number"
+          min={0}
+          value={value.sampleSize}
+          onChange={(e) => set('sampleSize', e.target.value)}
+          {...described('conn-sample-size', err('sampleSize'), 'x')}
+        />
+      </Field>
+      <Field
+        id="conn-sample-days"
+        label="Days a sign-in sample is kept"
+        hint="Samples are personal data, visible to admins only."
+        error={err('sampleRetentionDays')}
+      >
+        <input
+          id="conn-sample-days"
+          type="number"
+          min={1}
+          value={value.sampleRetentionDays}
+          onChange={(e) => set('sampleRetentionDays', e.target.value)}
+          {...described('conn-sample-days', err('sampleRetentionDays'), 'x')}
+        />
+      </Field>
+      <Check
+        id="conn-sha1"
+        label="Accept SHA-1 signatures (legacy IdPs only)"
+        checked={value.allowSha1}
+        onChange={(v) => set('allowSha1', v)}
+        hint="SHA-1 is broken for signatures: leave this off unless the IdP cannot sign with SHA-256."
+      />
     </fieldset>
   );
 }

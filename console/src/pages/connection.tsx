@@ -23,6 +23,9 @@ const ConnectionFields = graphql(`
     adminGroups
     groupsAttribute
     clockSkewSeconds
+    sampleSize
+    sampleRetentionDays
+    allowSha1
     loginUrl
     ssoRedirectUrl
     ssoPostUrl
@@ -80,6 +83,9 @@ function toOptions(c: Conn): ConnectionOptionsValue {
     adminGroups: c.adminGroups.join('\n'),
     groupsAttribute: c.groupsAttribute,
     clockSkewSeconds: String(c.clockSkewSeconds),
+    sampleSize: String(c.sampleSize),
+    sampleRetentionDays: String(c.sampleRetentionDays),
+    allowSha1: c.allowSha1,
   };
 }
 
