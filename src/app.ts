@@ -104,7 +104,10 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     if (pathname === '/saml/acs' && method === 'POST') return saml.acs(request);
     if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
     if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
-    if ((pathname === '/admin' || pathname.startsWith('/admin/')) && method === 'GET') {
+    if (
+      (pathname === '/admin' || pathname.startsWith('/admin/')) &&
+      (method === 'GET' || method === 'HEAD')
+    ) {
       return adminConsole(pathname);
     }
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });

@@ -42,6 +42,9 @@ describe('GET /admin', () => {
       expect(r.headers.get('x-frame-options'), path).toBe('DENY');
       expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
     }
+    const head = await fetch(`${h.base}/admin/users`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-security-policy')).toBe(CSP);
     const js = await fetch(`${h.base}${asset}`);
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(js.headers.get('cache-control')).toContain('immutable');
