@@ -11,6 +11,7 @@ import type { Context, Services } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { securityPlugins } from './graphql/security.js';
 import { readCapped } from './http/body.js';
+import { createConsoleRoute } from './http/console.js';
 import { landingPage } from './http/landing.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
 import { createConfigurations } from './provisioning/configuration.js';
@@ -70,6 +71,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
   const refusals = createRefusalLog({ orm, logger });
   const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
+  const adminConsole = createConsoleRoute();
   const inactivity = createInactivityPolicy({ orm, logger });
   const services: Services = { plugins: workers.plugins, transforms: workers, signIn, inactivity };
 
@@ -127,6 +129,12 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
     if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
     if (pathname === '/' && method === 'GET') return landingPage(config);
+    if (
+      (pathname === '/admin' || pathname.startsWith('/admin/')) &&
+      (method === 'GET' || method === 'HEAD')
+    ) {
+      return adminConsole(pathname);
+    }
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
     if (pathname === '/readyz' && method === 'GET') return ready();
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });
