@@ -37,6 +37,22 @@ async function probe(token: string): Promise<Session> {
   const result = await createClient(token).query(WhoAmI, {}, { requestPolicy: 'network-only' }).toPromise();
   if (result.data?.connections) return { state: 'admin', token };
   if (result.data?.me) return { state: 'not-admin', username: result.data.me.username };
+  // The API refuses a token it knows to be dead as UNAUTHENTICATED, with the reason.
+  const refused = result.error?.graphQLErrors.find((e) => e.extensions?.code === 'UNAUTHENTICATED');
+  if (refused) {
+    const reason = refused.extensions?.reason;
+    return {
+      state: 'signed-out',
+      problem:
+        reason === 'EXPIRED'
+          ? 'That session has expired: sign in again.'
+          : reason === 'REVOKED'
+            ? 'That token was revoked (signed out, or revoked by an admin).'
+            : reason === 'USER_BLOCKED'
+              ? "That session's user is blocked."
+              : 'That token was not accepted: it is not an admin token or a live session.',
+    };
+  }
   if (result.error?.networkError) {
     return {
       state: 'signed-out',
