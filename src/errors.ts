@@ -78,6 +78,8 @@ export const ErrorCodes = {
   PATTERN_UNSAFE: 'regular expression can backtrack catastrophically',
   MAPPING_DRY_RUN_FAILED: 'transform fails or runs away on typical input',
   MAPPING_WOULD_REFUSE: 'mapping change would refuse people who signed in fine',
+  CONTACT_FIELD_INVALID: 'contact field definition invalid',
+  CONTACT_FIELD_IN_USE: 'contact field is the target of an attribute mapping',
   // licenses
   LICENSE_SEATS_IN_USE: 'more seats are in use than the new limit',
   LICENSE_NO_SEAT: 'license has no free seat or is inactive',

@@ -3,6 +3,7 @@ import { builder } from './graphql/builder.js';
 import './graphql/scalars.js';
 import './graphql/errors.graphql.js';
 import './mapping/mapping.graphql.js';
+import './mapping/contact-fields.graphql.js';
 import './connections/connection.graphql.js';
 import './licenses/license.graphql.js';
 import './users/user.graphql.js';

@@ -3,7 +3,7 @@ import validator from 'validator';
 import { AppError } from '../errors.js';
 import type { ContactField } from '../users/contact-fields.js';
 
-export type ContactValue = string | string[] | null;
+export type ContactValue = string | number | boolean | string[] | null;
 
 const PHONE = /^\+?[0-9 ()\-./]{3,}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$/i;
 
@@ -20,8 +20,42 @@ function fail(field: ContactField, ctx: CoercionContext, why: string): never {
   );
 }
 
-function coerceOne(raw: string, field: ContactField, ctx: CoercionContext): string {
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+// An ISO 8601 date, or the date part of a date-time (what IdPs and HR systems send).
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function coerceOne(raw: string, field: ContactField, ctx: CoercionContext): string | number | boolean {
   const v = raw.trim();
+  switch (field.type) {
+    case 'NUMBER': {
+      const n = v === '' ? Number.NaN : Number(v);
+      if (!Number.isFinite(n)) fail(field, ctx, 'value is not a number');
+      return n;
+    }
+    case 'BOOLEAN': {
+      const b = v.toLowerCase();
+      if (TRUE.has(b)) return true;
+      if (FALSE.has(b)) return false;
+      return fail(field, ctx, 'value is not a boolean (true/false, yes/no, 1/0)');
+    }
+    case 'DATE': {
+      const m = ISO_DATE.exec(v);
+      const date = m ? `${m[1]}-${m[2]}-${m[3]}` : '';
+      const parsed = m ? new Date(`${date}T00:00:00Z`) : null;
+      if (!parsed || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) {
+        fail(field, ctx, 'value is not an ISO 8601 date (YYYY-MM-DD)');
+      }
+      return date;
+    }
+    case 'ENUM':
+      if (!(field.enumValues ?? []).includes(v)) {
+        fail(field, ctx, `value is not one of the field's values (${(field.enumValues ?? []).join(', ')})`);
+      }
+      return v;
+    default:
+      break;
+  }
   if (v.length > field.maxLength) {
     fail(field, ctx, `value has ${v.length} characters, the column holds at most ${field.maxLength}`);
   }
@@ -73,7 +107,7 @@ export function coerceToField(
 ): ContactValue {
   const present = values.filter((v) => v.trim() !== '');
   if (present.length === 0) return null;
-  if (field.multiValued) return present.map((v) => coerceOne(v, field, ctx));
+  if (field.multiValued) return present.map((v) => String(coerceOne(v, field, ctx)));
   if (present.length > 1) {
     fail(field, ctx, `attribute has ${present.length} values and the column takes one`);
   }

@@ -42,11 +42,12 @@ export function mapValues(
   rules: readonly MappingRule[],
   input: SignInAttributes,
   transforms: readonly TransformResult[],
+  custom: readonly ContactField[] = [],
 ): MappingOutcome[] {
   const { ruleIndexes } = transformSpecs(rules);
   const byRule = new Map(ruleIndexes.map((ruleIndex, k) => [ruleIndex, transforms[k]]));
   return rules.map((rule, i) => {
-    const field = findContactField(rule.column);
+    const field = findContactField(rule.column, custom);
     if (!field) {
       // Mappings are validated when written; a column can only vanish with a code change.
       const error = new AppError('MAPPING_INVALID', `mapping targets unknown column "${rule.column}"`, {
@@ -97,10 +98,11 @@ export async function evaluateMappings(
   rules: readonly MappingRule[],
   input: SignInAttributes,
   runner: TransformRunner,
+  custom: readonly ContactField[] = [],
 ): Promise<MappingOutcome[]> {
   const { specs } = transformSpecs(rules);
   const results = specs.length > 0 ? await runner.transform(transformItems(specs, input)) : [];
-  return mapValues(rules, input, results);
+  return mapValues(rules, input, results, custom);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, type ErrorCode } from '../errors.js';
+import type { ContactField } from '../users/contact-fields.js';
 import { type MappingOutcome, mapValues } from './engine.js';
 import type { MappingRule } from './rule.js';
 import { recentSamples, type Sample } from './samples.sql.js';
@@ -75,6 +76,7 @@ async function mapSamples(
   runner: TransformRunner,
   rules: readonly MappingRule[],
   samples: readonly Sample[],
+  custom: readonly ContactField[],
 ): Promise<SampleOutcome[]> {
   const { specs } = transformSpecs(rules);
   const out: SampleOutcome[] = [];
@@ -84,7 +86,7 @@ async function mapSamples(
     const results: TransformResult[] = items.length > 0 ? await runner.transform(items) : [];
     batch.forEach((s, k) => {
       const mine = results.slice(k * specs.length, (k + 1) * specs.length);
-      out.push(summarize(s.nameId, mapValues(rules, subjectOf(s), mine)));
+      out.push(summarize(s.nameId, mapValues(rules, subjectOf(s), mine, custom)));
     });
   }
   return out;
@@ -96,6 +98,7 @@ export async function impactOn(
   before: readonly MappingRule[],
   after: readonly MappingRule[],
   samples: readonly Sample[],
+  custom: readonly ContactField[] = [],
   budgetMs = DEFAULT_BUDGET_MS,
 ): Promise<MappingImpact> {
   const started = performance.now();
@@ -116,8 +119,8 @@ export async function impactOn(
     }
     const batch = samples.slice(start, start + SAMPLES_PER_JOB);
     const [was, will] = await Promise.all([
-      mapSamples(runner, before, batch),
-      mapSamples(runner, after, batch),
+      mapSamples(runner, before, batch, custom),
+      mapSamples(runner, after, batch, custom),
     ]);
     batch.forEach((_, k) => {
       const a = was[k] as SampleOutcome;
@@ -149,10 +152,11 @@ export async function connectionImpact(
   connection: { id: string; sampleSize: number },
   before: readonly MappingRule[],
   after: readonly MappingRule[],
+  custom: readonly ContactField[] = [],
 ): Promise<MappingImpact> {
   const samples =
     connection.sampleSize > 0 ? await recentSamples(em, connection.id, connection.sampleSize) : [];
-  return impactOn(runner, before, after, samples);
+  return impactOn(runner, before, after, samples, custom);
 }
 
 /**

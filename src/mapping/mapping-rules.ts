@@ -42,10 +42,11 @@ export function checkMapping(
   raw: unknown,
   plugins: Pick<PluginCatalog, 'validateParams'>,
   root: (string | number)[],
+  custom: readonly ContactField[] = [],
 ): CheckedMapping {
   const m = parseInput(MappingFields, raw, root.map(String));
   const at = (...p: (string | number)[]) => ({ path: [...root, ...p] });
-  const field = findContactField(m.column);
+  const field = findContactField(m.column, custom);
   if (!field) {
     throw new AppError(
       'MAPPING_INVALID',

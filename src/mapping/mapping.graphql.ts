@@ -7,7 +7,12 @@ import { ErrorCodeEnum, ErrorInterface, InputError, typedErrors } from '../graph
 import { decodeId } from '../graphql/ids.js';
 import { JsonScalar } from '../graphql/scalars.js';
 import type { PluginCatalog, PluginInfo } from '../plugins/catalog.js';
-import { CONTACT_FIELDS, type ContactField } from '../users/contact-fields.js';
+import {
+  CONTACT_FIELDS,
+  type ContactField,
+  findContactField,
+  loadCustomFields,
+} from '../users/contact-fields.js';
 import type { ImpactRefusal, MappingImpact } from './impact.js';
 import { AttributeMapping, MappingKind } from './mapping.entity.js';
 import {
@@ -26,8 +31,30 @@ declare module '../graphql/context.js' {
   }
 }
 
-const ContactFieldTypeEnum = builder.enumType('ContactFieldType', {
-  values: ['STRING', 'EMAIL', 'PHONE', 'COUNTRY', 'LANGUAGE', 'STRING_LIST'] as const,
+/** The admin-defined fields, read once per request however many fields ask. */
+const perRequest = new WeakMap<object, Promise<ContactField[]>>();
+function customFieldsOf(ctx: { em: Parameters<typeof loadCustomFields>[0] }): Promise<ContactField[]> {
+  let fields = perRequest.get(ctx);
+  if (!fields) {
+    fields = loadCustomFields(ctx.em);
+    perRequest.set(ctx, fields);
+  }
+  return fields;
+}
+
+export const ContactFieldTypeEnum = builder.enumType('ContactFieldType', {
+  values: [
+    'STRING',
+    'EMAIL',
+    'PHONE',
+    'COUNTRY',
+    'LANGUAGE',
+    'STRING_LIST',
+    'NUMBER',
+    'BOOLEAN',
+    'DATE',
+    'ENUM',
+  ] as const,
 });
 const MappingKindEnum = builder.enumType('MappingKind', { values: MappingKind });
 const MultiValuePolicyEnum = builder.enumType('MultiValuePolicy', {
@@ -68,6 +95,14 @@ export const ContactFieldRef = builder.objectRef<ContactField>('ContactField').i
     maxLength: t.exposeInt('maxLength'),
     multiValued: t.exposeBoolean('multiValued'),
     description: t.exposeString('description'),
+    custom: t.exposeBoolean('custom', {
+      description: 'Defined by an admin (read it with Contact.custom / customFields) rather than built in',
+    }),
+    enumValues: t.stringList({
+      nullable: true,
+      description: 'The values an ENUM field takes',
+      resolve: (f) => (f.enumValues ? [...f.enumValues] : null),
+    }),
   }),
 });
 
@@ -96,7 +131,15 @@ export const AttributeMappingRef = builder.node(builder.objectRef<AttributeMappi
     column: t.exposeString('column'),
     field: t.field({
       type: ContactFieldRef,
-      resolve: (m) => CONTACT_FIELDS.find((f) => f.name === m.column)!,
+      resolve: async (m, _args, ctx) =>
+        findContactField(m.column, await customFieldsOf(ctx)) ?? {
+          // A field removed since (removal is refused while a mapping uses it): shown as a string.
+          ...(CONTACT_FIELDS[0] as ContactField),
+          name: m.column,
+          column: `custom.${m.column}`,
+          label: m.column,
+          custom: true,
+        },
     }),
     plugin: t.exposeString('plugin', { nullable: true }),
     params: t.field({ type: JsonScalar, nullable: true, resolve: (m) => m.params ?? null }),
@@ -121,8 +164,9 @@ builder.objectField(IdpConnectionRef, 'mappings', (t) =>
 builder.queryField('contactFields', (t) =>
   t.field({
     type: [ContactFieldRef],
-    description: 'The mappable contact columns and their types.',
-    resolve: () => [...CONTACT_FIELDS],
+    description:
+      'The mappable contact fields and their types: the built-in columns, then the admin-defined fields.',
+    resolve: async (_root, _args, ctx) => [...CONTACT_FIELDS, ...(await customFieldsOf(ctx))],
   }),
 );
 

@@ -5,6 +5,7 @@ import { IdpConnection } from '../connections/connection.entity.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { AppError, parseInput } from '../errors.js';
 import type { PluginCatalog } from '../plugins/catalog.js';
+import { type ContactField, loadCustomFields } from '../users/contact-fields.js';
 import { connectionImpact, dryRun, type MappingImpact, refuseUnlessForced } from './impact.js';
 import { AttributeMapping } from './mapping.entity.js';
 import { type CheckedMapping, checkMapping } from './mapping-rules.js';
@@ -81,6 +82,8 @@ interface Plan {
   checked?: CheckedMapping;
   target?: AttributeMapping;
   position?: number;
+  /** The admin-defined contact fields the mappings may target. */
+  custom: ContactField[];
 }
 
 /**
@@ -105,12 +108,13 @@ async function plan(em: EntityManager, deps: MappingDeps, change: MappingChange)
   }
   const mappings = await listMappings(em, connection.id);
   const before = mappings.map(ruleOf);
+  const custom = await loadCustomFields(em);
 
   switch (change.kind) {
     case 'add':
     case 'update': {
       const placement = change.kind === 'add' ? parseInput(Placement, change) : null;
-      const checked = checkMapping(change.mapping, deps.plugins, ['input', 'mapping']);
+      const checked = checkMapping(change.mapping, deps.plugins, ['input', 'mapping'], custom);
       const others = before.filter((r) => change.kind === 'add' || r.id !== change.id);
       if (others.some((r) => r.column === checked.field.name)) {
         throw columnTaken(checked.field.name, ['input', 'mapping', 'column']);
@@ -122,6 +126,7 @@ async function plan(em: EntityManager, deps: MappingDeps, change: MappingChange)
           connection,
           mappings,
           before,
+          custom,
           after: before.map((r) => (r.id === rule.id ? rule : r)),
           checked,
           target,
@@ -129,10 +134,17 @@ async function plan(em: EntityManager, deps: MappingDeps, change: MappingChange)
       }
       const position = Math.min(placement?.position ?? before.length, before.length);
       const after = [...before.slice(0, position), rule, ...before.slice(position)];
-      return { connection, mappings, before, after, checked, position };
+      return { connection, mappings, before, custom, after, checked, position };
     }
     case 'remove':
-      return { connection, mappings, before, after: before.filter((r) => r.id !== change.id), target };
+      return {
+        connection,
+        mappings,
+        before,
+        custom,
+        after: before.filter((r) => r.id !== change.id),
+        target,
+      };
     case 'reorder': {
       const known = new Set(before.map((r) => r.id));
       const { ids } = change;
@@ -150,7 +162,7 @@ async function plan(em: EntityManager, deps: MappingDeps, change: MappingChange)
         );
       }
       const byId = new Map(before.map((r) => [r.id, r]));
-      return { connection, mappings, before, after: ids.map((id) => byId.get(id) as MappingRule) };
+      return { connection, mappings, before, custom, after: ids.map((id) => byId.get(id) as MappingRule) };
     }
   }
 }
@@ -171,7 +183,7 @@ export async function checkMappingChange(
 async function judge(em: EntityManager, deps: MappingDeps, p: Plan): Promise<MappingImpact> {
   const changed = p.checked ? p.after.find((r) => r.column === p.checked?.field.name) : undefined;
   if (changed) await dryRun(em, deps.transforms, p.connection.id, changed, ['input', 'mapping', 'params']);
-  return connectionImpact(em, deps.transforms, p.connection, p.before, p.after);
+  return connectionImpact(em, deps.transforms, p.connection, p.before, p.after, p.custom);
 }
 
 async function flushMapping(em: EntityManager, column: string) {

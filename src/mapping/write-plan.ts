@@ -38,3 +38,30 @@ export function planContactWrite(
   }));
   return { writes, changes };
 }
+
+/**
+ * Contact values as jitprov_provision writes them: built-in columns by column name, admin-defined
+ * fields nested under `custom` by name (merged into the contact's custom JSON, not replacing it).
+ */
+export function contactValues(writes: readonly MappedValue[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const custom: Record<string, unknown> = {};
+  for (const m of writes) {
+    if (m.field.custom) custom[m.field.name] = m.value;
+    else values[m.field.column] = m.value;
+  }
+  if (Object.keys(custom).length > 0) values.custom = custom;
+  return values;
+}
+
+/**
+ * A contact row with each admin-defined field also under its column key (`custom.<name>`), so that
+ * plans and previews read built-in and admin-defined fields alike (`row[field.column]`).
+ */
+export function flattenContact(row: ContactRow | null): ContactRow | null {
+  if (!row) return null;
+  const custom = (row.custom ?? {}) as Record<string, unknown>;
+  const flat: ContactRow = { ...row };
+  for (const [name, value] of Object.entries(custom)) flat[`custom.${name}`] = value;
+  return flat;
+}

@@ -4,6 +4,7 @@ import { LicenseRule } from '../licenses/license-rule.entity.js';
 import { type LicenseRuleSpec, licenseRuleSpec } from '../licenses/license-rules.js';
 import { AttributeMapping } from '../mapping/mapping.entity.js';
 import { type TransformSpec, transformSpecs } from '../mapping/transform-calls.js';
+import { type ContactField, loadCustomFields } from '../users/contact-fields.js';
 import { Role, RoleRule } from '../users/role.entity.js';
 import { ADMIN_ROLE, type RoleRuleSpec, roleRuleSpec } from '../users/roles.js';
 
@@ -22,6 +23,8 @@ export interface ConnectionConfig {
   roleRules: RoleRuleSpec[];
   /** The built-in admin role's id (null only before the migrations ran). */
   adminRoleId: string | null;
+  /** The admin-defined contact fields (a change bumps every connection's configuration version). */
+  fields: ContactField[];
   /** Served from memory: may be older than the database (the transaction finds out). */
   cached: boolean;
 }
@@ -52,7 +55,7 @@ export function createConfigurations(orm: MikroORM) {
       if ('entityId' in where) byEntityId.delete(where.entityId);
       return null;
     }
-    const [rules, licenseRules, roleRules, admin] = await Promise.all([
+    const [rules, licenseRules, roleRules, admin, fields] = await Promise.all([
       em.find(AttributeMapping, { connection: connection.id }, { orderBy: { position: 'asc' } }),
       em.find(
         LicenseRule,
@@ -61,6 +64,7 @@ export function createConfigurations(orm: MikroORM) {
       ),
       em.find(RoleRule, { connection: connection.id }, { orderBy: { groupValue: 'asc' } }),
       em.findOne(Role, { name: ADMIN_ROLE }),
+      loadCustomFields(em),
     ]);
     const mappingSpecs = transformSpecs(rules).specs;
     const licenseSpecs = licenseRules.map(licenseRuleSpec);
@@ -75,6 +79,7 @@ export function createConfigurations(orm: MikroORM) {
       licenseRules: licenseSpecs,
       roleRules: roleRules.map(roleRuleSpec),
       adminRoleId: admin?.id ?? null,
+      fields,
     };
     byEntityId.set(connection.entityId, { ...config, cached: true });
     return { ...config, cached: false };

@@ -8,8 +8,9 @@ import { checkMapping } from '../mapping/mapping-rules.js';
 import type { MappingRule } from '../mapping/rule.js';
 import { recentSamples } from '../mapping/samples.sql.js';
 import type { TransformRunner } from '../mapping/transform-calls.js';
-import { planContactWrite } from '../mapping/write-plan.js';
+import { flattenContact, planContactWrite } from '../mapping/write-plan.js';
 import type { PluginCatalog } from '../plugins/catalog.js';
+import { type ContactField, loadCustomFields } from '../users/contact-fields.js';
 import { readContact } from './provisioning.sql.js';
 
 type Sample = { nameId: string; attributes: Record<string, string[]> };
@@ -77,16 +78,17 @@ export async function previewMappings(
     { connection: connection.id },
     { orderBy: { position: 'asc' } },
   );
+  const custom = await loadCustomFields(em);
   const rules: MappingRule[] = input.mappings
     ? input.mappings.map((m, i) => ({
         id: `draft-${i}`,
-        ...checkMapping(m, deps.plugins, ['input', 'mappings', i]),
+        ...checkMapping(m, deps.plugins, ['input', 'mappings', i], custom),
       }))
     : stored;
   if (input.recentSignIns === null || input.recentSignIns === undefined) {
     if (!input.sample)
       throw new AppError('VALIDATION_FAILED', 'give a sample or recentSignIns', { path: ['input'] });
-    const first = await previewOne(em, deps, connection.refreshOnLogin, rules, input.sample());
+    const first = await previewOne(em, deps, connection.refreshOnLogin, rules, input.sample(), custom);
     return { first, samples: [first], impact: null };
   }
   if (!Number.isInteger(input.recentSignIns) || input.recentSignIns < 1 || input.recentSignIns > MAX_RECENT) {
@@ -96,8 +98,10 @@ export async function previewMappings(
   }
   const recent = await recentSamples(em, connection.id, input.recentSignIns);
   const samples: Preview[] = [];
-  for (const s of recent) samples.push(await previewOne(em, deps, connection.refreshOnLogin, rules, s));
-  const impact = input.mappings ? await impactOn(deps.transforms, stored, rules, recent) : null;
+  for (const s of recent) {
+    samples.push(await previewOne(em, deps, connection.refreshOnLogin, rules, s, custom));
+  }
+  const impact = input.mappings ? await impactOn(deps.transforms, stored, rules, recent, custom) : null;
   return { first: samples[0] ?? null, samples, impact };
 }
 
@@ -107,14 +111,13 @@ async function previewOne(
   refreshOnLogin: boolean,
   rules: readonly MappingRule[],
   sample: Sample,
+  custom: readonly ContactField[],
 ): Promise<Preview> {
   // By username: a preview has the sample's NameID, not the sign-in's stable key.
-  const { userExists, contact: current } = await readContact(em, {
-    connectionId: '',
-    username: sample.nameId,
-    linkPolicy: 'USERNAME',
-  });
-  const outcomes = await evaluateMappings(rules, sample, deps.transforms);
+  const read = await readContact(em, { connectionId: '', username: sample.nameId, linkPolicy: 'USERNAME' });
+  const { userExists } = read;
+  const current = flattenContact(read.contact);
+  const outcomes = await evaluateMappings(rules, sample, deps.transforms, custom);
   // An existing user's contact is only refreshed when the connection says so.
   const refreshes = !userExists || refreshOnLogin;
   const { writes } = planContactWrite(

@@ -9,7 +9,7 @@ import { planLicenses } from '../licenses/license-rules.js';
 import { type MappedValue, mapValues, valuesOrFailure } from '../mapping/engine.js';
 import type { TransformResult, TransformRunner } from '../mapping/transform-calls.js';
 import { transformItems } from '../mapping/transform-calls.js';
-import { planContactWrite } from '../mapping/write-plan.js';
+import { contactValues, flattenContact, planContactWrite } from '../mapping/write-plan.js';
 import { rolesFor } from '../users/roles.js';
 import type { Configurations, ConnectionConfig } from './configuration.js';
 import type { Identified, Subject, Via } from './identity.js';
@@ -72,10 +72,6 @@ interface Mapped {
   fallbacks: MappingFallback[];
   expressions: readonly TransformResult[];
 }
-
-/** Contact columns and values as the provisioning function takes them (lists as JSON arrays). */
-const valuesOf = (writes: readonly MappedValue[]): Record<string, unknown> =>
-  Object.fromEntries(writes.map((m) => [m.field.column, m.value]));
 
 /** A refusal of the transaction the core acts on itself rather than passing on. */
 class Retry extends Error {
@@ -190,7 +186,7 @@ export function createProvisioning(deps: {
                 : []);
             mapped = {
               ...valuesOrFailure(
-                mapValues(config.rules, subject, results.slice(0, config.mappingTransforms)),
+                mapValues(config.rules, subject, results.slice(0, config.mappingTransforms), config.fields),
               ),
               expressions: results.slice(config.mappingTransforms),
             };
@@ -299,7 +295,7 @@ export function createProvisioning(deps: {
           }
         : {}),
       ...(session ? { session: { hash: session.hash, expiresAt: sessionExpiresAt.toISOString() } } : {}),
-      create: { values: valuesOf(create.writes), changes: create.changes },
+      create: { values: contactValues(create.writes), changes: create.changes },
       ...(refresh ? { refresh } : {}),
       fallbacks,
       // What the person's attributes were, for checking a mapping change against recent sign-ins.
@@ -348,7 +344,9 @@ export function createProvisioning(deps: {
     mapped: readonly MappedValue[],
     lock = false,
   ): Promise<ProvisionInput['refresh'] | null> {
-    const { userExists, contact } = await readContact(em, who, lock);
+    const read = await readContact(em, who, lock);
+    const { userExists } = read;
+    const contact = flattenContact(read.contact);
     if (!userExists) return null;
     const { writes, changes } = planContactWrite(contact, mapped);
     return {
@@ -356,7 +354,7 @@ export function createProvisioning(deps: {
       expect: contact
         ? Object.fromEntries(mapped.map((m) => [m.field.column, contact[m.field.column] ?? null]))
         : {},
-      values: valuesOf(writes),
+      values: contactValues(writes),
       changes,
     };
   }

@@ -1,14 +1,28 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ContactFieldDefinition } from './contact-field.entity.js';
+
 /**
- * The contact columns an attribute mapping may fill, with their types: the admin's dropdown and the
- * single source for coercion. The Contact entity declares the same columns (a test holds them in
- * step), so adding a column means: add it here, to the entity, and write a migration.
+ * The contact fields an attribute mapping may fill, with their types: the admin's dropdown and the
+ * single source for coercion. The built-in ones are columns the Contact entity declares (a test
+ * holds them in step: adding one means adding it here, to the entity, and a migration); the
+ * admin-defined ones (contact-field.entity.ts) live in the contact's `custom` JSON, by name.
  */
-export type ContactFieldType = 'STRING' | 'EMAIL' | 'PHONE' | 'COUNTRY' | 'LANGUAGE' | 'STRING_LIST';
+export type ContactFieldType =
+  | 'STRING'
+  | 'EMAIL'
+  | 'PHONE'
+  | 'COUNTRY'
+  | 'LANGUAGE'
+  | 'STRING_LIST'
+  | 'NUMBER'
+  | 'BOOLEAN'
+  | 'DATE'
+  | 'ENUM';
 
 export interface ContactField {
-  /** Property name on the Contact entity and in GraphQL. */
+  /** Property name on the Contact entity and in GraphQL; an admin-defined field's name. */
   name: string;
-  /** SQL column name. */
+  /** SQL column name; `custom.<name>` for an admin-defined field (a key of contact.custom). */
   column: string;
   label: string;
   type: ContactFieldType;
@@ -17,6 +31,10 @@ export interface ContactField {
   /** Takes several values (an array column). */
   multiValued: boolean;
   description: string;
+  /** Defined by an admin (stored in contact.custom) rather than built in. */
+  custom: boolean;
+  /** The values an ENUM field takes. */
+  enumValues?: readonly string[];
 }
 
 const field = (
@@ -34,6 +52,7 @@ const field = (
   maxLength,
   multiValued: type === 'STRING_LIST',
   description,
+  custom: false,
 });
 
 export const CONTACT_FIELDS: readonly ContactField[] = Object.freeze([
@@ -57,9 +76,39 @@ export const CONTACT_FIELDS: readonly ContactField[] = Object.freeze([
 
 const byName = new Map(CONTACT_FIELDS.map((f) => [f.name, f]));
 
-export function findContactField(name: string): ContactField | undefined {
-  return byName.get(name);
+/** Longest value of an admin-defined text field (per item for a list). */
+export const CUSTOM_FIELD_MAX_LENGTH = 1024;
+
+/** An admin-defined field as the catalog presents it. */
+export function customField(d: ContactFieldDefinition): ContactField {
+  return {
+    name: d.name,
+    column: `custom.${d.name}`,
+    label: d.label,
+    type: d.type,
+    maxLength: CUSTOM_FIELD_MAX_LENGTH,
+    multiValued: d.type === 'STRING_LIST',
+    description: d.description,
+    custom: true,
+    ...(d.type === 'ENUM' ? { enumValues: d.enumValues ?? [] } : {}),
+  };
 }
+
+/** The admin-defined fields, by name. */
+export async function loadCustomFields(em: EntityManager): Promise<ContactField[]> {
+  return (await em.find(ContactFieldDefinition, {}, { orderBy: { name: 'asc' } })).map(customField);
+}
+
+/** A built-in field by name, else one of the admin-defined `custom` fields. */
+export function findContactField(
+  name: string,
+  custom: readonly ContactField[] = [],
+): ContactField | undefined {
+  return byName.get(name) ?? custom.find((f) => f.name === name);
+}
+
+/** Whether a name belongs to a built-in field (an admin-defined one may not take it). */
+export const isBuiltInField = (name: string): boolean => byName.has(name);
 
 /** Attribute names the IdPs in our field always send multi-valued. */
 export const KNOWN_MULTI_VALUED_ATTRIBUTES: ReadonlySet<string> = new Set([

@@ -33,6 +33,8 @@ export interface ContactListFilter {
   createdBefore?: Date | null;
   updatedAfter?: Date | null;
   updatedBefore?: Date | null;
+  /** Admin-defined field values the contact must hold (JSON containment, served by the GIN index). */
+  custom?: Record<string, unknown> | null;
 }
 
 export function contactList(
@@ -49,6 +51,7 @@ export function contactList(
     [f.createdBefore, 'c.created_at < ?'],
     [f.updatedAfter, 'c.updated_at >= ?'],
     [f.updatedBefore, 'c.updated_at < ?'],
+    [f.custom ? JSON.stringify(f.custom) : null, 'c.custom @> ?::jsonb'],
   ] as const) {
     if (value !== null && value !== undefined) {
       where.push(sql);
