@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createRefusalLog } from './audit/refusals.js';
-import { createAuthenticator, type Rejection } from './auth/authenticate.js';
+import { type Auth, createAuthenticator, type Rejection } from './auth/authenticate.js';
 import type { Config } from './config/config.js';
 import type { Context, Services } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
@@ -22,7 +22,7 @@ import { createSpKeyStore } from './saml/sp-keys.js';
 import { schema } from './schema.js';
 import { createAuthnRequests } from './sign-in/authn-requests.js';
 import { createSignInFlow } from './sign-in/flow.js';
-import { createSamlRoutes } from './sign-in/routes.js';
+import { createSamlRoutes, sessionCookieOf } from './sign-in/routes.js';
 import type { Workers } from './workers/workers.js';
 
 export interface AppDeps {
@@ -89,7 +89,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
       refusals.record({ code, message, requestId: currentRequestId() ?? null }),
     ),
     context: async ({ request }): Promise<Context> => {
-      const auth = await authenticate(request.headers.get('authorization'));
+      const auth = await authenticateRequest(request);
       const requestId = currentRequestId() ?? randomUUID();
       if (auth.kind === 'rejected') {
         // A credential that no longer works is an answer of its own, not an anonymous request:
@@ -103,6 +103,23 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
       return { em: orm.em.fork(), auth, requestId, config, services, handedOver: new Set() };
     },
   });
+
+  /**
+   * The bearer token, else the browser's session cookie (what a SAML sign-in set; how the admin
+   * console uses it). The cookie counts only on a request from our own origin (or one that names
+   * none): SameSite=Lax already keeps it off cross-site requests, and the CSRF header rule applies.
+   * A dead cookie is simply no credential: the browser is not signed in.
+   */
+  async function authenticateRequest(request: Request): Promise<Auth> {
+    const header = request.headers.get('authorization');
+    if (header !== null) return authenticate(header);
+    const cookie = sessionCookieOf(request.headers.get('cookie'));
+    const origin = request.headers.get('origin');
+    if (!cookie || (origin !== null && origin !== publicOrigin)) return { kind: 'anonymous' };
+    const auth = await authenticate(`Bearer ${cookie}`);
+    return auth.kind === 'user' ? auth : { kind: 'anonymous' };
+  }
+  const publicOrigin = new URL(config.publicUrl).origin;
 
   async function ready(): Promise<Response> {
     const { ok } = await orm.checkConnection();

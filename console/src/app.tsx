@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { Provider } from 'urql';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { createClient } from './client.ts';
@@ -26,14 +26,15 @@ const WhoAmI = graphql(`
 
 type Session =
   | { state: 'signed-out'; problem?: string }
-  | { state: 'admin'; token: string }
+  /** token null: signed in through the IdP (the session cookie). */
+  | { state: 'admin'; token: string | null }
   | { state: 'not-admin'; username: string | null };
 
 /**
  * Asks the API who the token belongs to: an admin can list connections; a signed-in user who is no
  * admin is refused them but has a `me`; anything else was not accepted.
  */
-async function probe(token: string): Promise<Session> {
+async function probe(token: string | null): Promise<Session> {
   const result = await createClient(token).query(WhoAmI, {}, { requestPolicy: 'network-only' }).toPromise();
   if (result.data?.connections) return { state: 'admin', token };
   if (result.data?.me) return { state: 'not-admin', username: result.data.me.username };
@@ -79,7 +80,12 @@ function SignIn({ onSession, problem }: { onSession(s: Session): void; problem: 
   return (
     <main className="narrow">
       <h1>jitprov admin</h1>
-      <p>Sign in with the bootstrap admin token (ADMIN_TOKEN) or an admin&apos;s session token.</p>
+      <p>
+        Sign in through your IdP — open your connection&apos;s sign-in link (its <code>loginUrl</code>, with{' '}
+        <code>relayState=/admin</code>) and you come back here signed in, with the admin role your groups give
+        — or paste the bootstrap admin token (ADMIN_TOKEN), a named admin token or an admin&apos;s session
+        token.
+      </p>
       <p className="hint">
         The token stays in this page&apos;s memory only: reloading or closing the tab signs you out.
       </p>
@@ -140,7 +146,7 @@ function NavLink({ href, children }: { href: string; children: string }) {
   );
 }
 
-function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
+function Shell({ token, onSignOut }: { token: string | null; onSignOut(): void }) {
   const client = useMemo(() => createClient(token), [token]);
   return (
     <Provider value={client}>
@@ -188,9 +194,30 @@ function Shell({ token, onSignOut }: { token: string; onSignOut(): void }) {
   );
 }
 
+const SignOut = graphql(`
+  mutation SignOut {
+    signOut
+  }
+`);
+
 export function App() {
-  const [session, setSession] = useState<Session>({ state: 'signed-out' });
-  const signOut = () => setSession({ state: 'signed-out' });
+  const [session, setSession] = useState<Session | null>(null);
+  // Signed in through the IdP already? The session cookie answers (a pasted token is never kept).
+  useEffect(() => {
+    void probe(null).then((s) => setSession(s.state === 'signed-out' ? { state: 'signed-out' } : s));
+  }, []);
+  const signOut = () => {
+    // A cookie session is ended on the server too; a pasted token is just forgotten.
+    if (
+      session &&
+      session.state !== 'signed-out' &&
+      (session.state === 'not-admin' || session.token === null)
+    ) {
+      void createClient(null).mutation(SignOut, {}).toPromise();
+    }
+    setSession({ state: 'signed-out' });
+  };
+  if (session === null) return <main className="narrow" aria-busy="true" />;
   return (
     <Router base="/admin">
       {session.state === 'admin' ? (

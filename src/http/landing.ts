@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 
-const escape = (s: string): string =>
+const escapeHtml = (s: string): string =>
   s.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
@@ -12,7 +12,7 @@ const escape = (s: string): string =>
  */
 export function landingPage(config: Pick<Config, 'publicUrl' | 'spEntityId' | 'env'>): Response {
   const link = (href: string, text: string, what: string) =>
-    `<li><a href="${escape(href)}">${escape(text)}</a> — ${escape(what)}</li>`;
+    `<li><a href="${escapeHtml(href)}">${escapeHtml(text)}</a> — ${escapeHtml(what)}</li>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>jitprov</title></head>

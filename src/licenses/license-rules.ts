@@ -79,7 +79,7 @@ function holds(rule: LicenseRuleSpec, facts: LicenseFacts): boolean | null {
       return facts.groups === null ? null : facts.groups.includes(rule.groupValue ?? '');
     case 'EXPRESSION': {
       const r = facts.expressions.get(rule.id);
-      if (!r || !r.ok) return null;
+      if (!r?.ok) return null;
       return r.value === true;
     }
   }

@@ -11,6 +11,16 @@ import type { SignInFlow, SignInResult } from './flow.js';
 /** The browser's session cookie, set by the HTML ACS answer (JSON callers take the token instead). */
 export const SESSION_COOKIE = 'jitprov_session';
 
+/** The session token in a Cookie header, if one is there. */
+export function sessionCookieOf(header: string | null): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return rest.join('=') || null;
+  }
+  return null;
+}
+
 const json = (status: number, body: unknown, extra: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), {
     status,

@@ -136,3 +136,52 @@ describe('signing in', () => {
     expect(h.problems).toEqual([]);
   });
 });
+
+describe('signing in through the IdP', () => {
+  it('a SAML sign-in of a member of the admin groups opens the console with its session cookie; signing out ends it', async () => {
+    const own = await startConsole({}, { publicUrlIsServer: true });
+    try {
+      const ownIdp = await TestIdp.create();
+      await createConnection(own.t.app, ownIdp, { adminGroups: ['jitprov-admins'] });
+      const page = await own.page();
+      const response = ownIdp.response(
+        'ada.admin@contoso.example',
+        { 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups': ['jitprov-admins'] },
+        { audience: `${own.base}/saml/metadata`, destination: `${own.base}/saml/acs` },
+      );
+      // The browser's own POST to the ACS (the IdP's HTTP-POST binding): the cookie lands in this context.
+      const acs = await page.context().request.post(`${own.base}/saml/acs`, {
+        form: { SAMLResponse: response, RelayState: `${own.base}/admin` },
+        maxRedirects: 0,
+      });
+      expect(acs.status()).toBe(303);
+      const cookies = await page.context().cookies();
+      expect(cookies.find((c) => c.name === 'jitprov_session')).toMatchObject({
+        httpOnly: true,
+        sameSite: 'Lax',
+      });
+
+      await page.goto('/admin/connections');
+      await page.getByRole('heading', { name: 'Connections' }).waitFor();
+      // The page cannot read the session: it is HttpOnly, and nothing is stored.
+      expect(await page.evaluate(() => document.cookie)).toBe('');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('Admin token').waitFor();
+      await expect
+        .poll(
+          async () =>
+            (
+              await own.t.sql<{ n: string }>(
+                `select count(*) as n from user_session where revoked_at is null`,
+              )
+            )[0]!.n,
+        )
+        .toBe('0');
+      await page.reload();
+      await page.getByLabel('Admin token').waitFor();
+      expect(own.problems).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -34,7 +34,10 @@ export interface ConsoleHarness {
 }
 
 /** The app on a fresh PostgreSQL database behind a real HTTP server on 127.0.0.1, and Chromium. */
-export async function startConsole(env: Record<string, string> = {}): Promise<ConsoleHarness> {
+export async function startConsole(
+  env: Record<string, string> = {},
+  opts: { publicUrlIsServer?: boolean } = {},
+): Promise<ConsoleHarness> {
   let handler: ((req: Request) => Promise<Response>) | undefined;
   const server: Server = createServer(
     createServerAdapter((req: Request) =>
@@ -43,7 +46,9 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const t = await createTestApp(env);
+  // PUBLIC_URL is the real server's address when a test needs the browser on our own origin
+  // (the session cookie a SAML sign-in sets); otherwise the test constant.
+  const t = await createTestApp(opts.publicUrlIsServer ? { ...env, PUBLIC_URL: base } : env);
   handler = (req) => t.app.fetch(req);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const contexts: BrowserContext[] = [];

@@ -93,6 +93,40 @@ describe('credentials that no longer work', () => {
   });
 });
 
+describe('the session cookie', () => {
+  it('signs the browser in on our own origin only; a dead cookie is no credential', async () => {
+    const idp = await TestIdp.create();
+    await createConnection(t.app, idp);
+    const name = 'cookie@contoso.example';
+    const token = (await postAcs(t.app, idp.response(name, entraClaims('Coo', 'Kie', name)))).body
+      .sessionToken as string;
+    const me = async (headers: Record<string, string>) => {
+      const res = await t.app.fetch(
+        new Request(`${PUBLIC_URL}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+          body: JSON.stringify({ query: '{ me { username } }' }),
+        }),
+      );
+      return {
+        status: res.status,
+        body: (await res.json()) as { data?: { me: { username: string } | null } },
+      };
+    };
+    const cookie = `other=1; jitprov_session=${token}`;
+    expect((await me({ cookie })).body.data?.me).toEqual({ username: name });
+    expect((await me({ cookie, origin: PUBLIC_URL })).body.data?.me).toEqual({ username: name });
+    expect((await me({ cookie, origin: 'https://evil.example' })).body.data?.me).toBeNull();
+    await t.sql(
+      `update user_session set revoked_at = now() where user_id = (select id from app_user where username = $1)`,
+      [name],
+    );
+    const dead = await me({ cookie });
+    expect(dead.status).toBe(200);
+    expect(dead.body.data?.me).toBeNull();
+  });
+});
+
 describe('named admin tokens', () => {
   const CREATE = `mutation($name: String!) { createAdminToken(name: $name) {
     __typename
@@ -135,7 +169,7 @@ describe('named admin tokens', () => {
       adminTokens: { name: string; lastUsedAt: string | null; revokedAt: string | null }[];
     }>(t.app, '{ adminTokens { name lastUsedAt revokedAt } }');
     expect(list.data?.adminTokens).toEqual([expect.objectContaining({ name: 'ci-bot', revokedAt: null })]);
-    expect(list.data?.adminTokens[0]!.lastUsedAt).not.toBeNull();
+    expect(list.data!.adminTokens[0]!.lastUsedAt).not.toBeNull();
 
     const revoked = await gql<{ revokeAdminToken: { __typename: string } }>(
       t.app,

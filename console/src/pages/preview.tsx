@@ -269,8 +269,8 @@ export function PreviewPage({ id }: { id: string }) {
         </button>
       </form>
       {result?.length === 0 ? <p>No recent sign-in is kept for this connection.</p> : null}
-      {result?.map((s, i) => (
-        <Rows key={`${s.nameId} ${i}`} sample={s} caption={`Preview for ${s.nameId}`} />
+      {result?.map((s) => (
+        <Rows key={s.nameId} sample={s} caption={`Preview for ${s.nameId}`} />
       ))}
     </>
   );
