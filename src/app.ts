@@ -4,11 +4,15 @@ import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticate.js';
 import type { Config } from './config/config.js';
+import { dbPoolStats } from './db/pool.sql.js';
 import type { Context, Services } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { securityPlugins } from './graphql/security.js';
 import { readCapped } from './http/body.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
+import { graphqlMetricsPlugin } from './metrics/graphql-plugin.js';
+import { createMetrics } from './metrics/metrics.js';
+import { createMetricsRoute } from './metrics/route.js';
 import { createConfigurations } from './provisioning/configuration.js';
 import { createProvisioning } from './provisioning/provision.js';
 import { createRedirectPolicy } from './saml/relay-state.js';
@@ -25,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   /** The worker threads (and the plugins they run); owned by the caller, shared by several apps in tests. */
   workers: Workers;
+  /** Process metrics (CPU, memory, GC) in /metrics beside the service's; default true. */
+  processMetrics?: boolean;
 }
 
 /**
@@ -32,7 +38,14 @@ export interface AppDeps {
  * server wraps it for node:http, tests call it in process. Wires the roads (the SAML sign-in
  * routes and mutation) to the provisioning core, and GraphQL to the services its resolvers use.
  */
-export function createApp({ config, orm, logger, workers }: AppDeps) {
+export function createApp({ config, orm, logger, workers, processMetrics }: AppDeps) {
+  const metrics = createMetrics({
+    orm,
+    workers: () => workers.stats(),
+    dbPool: () => dbPoolStats(orm),
+    ...(processMetrics === undefined ? {} : { processMetrics }),
+  });
+  const scrape = createMetricsRoute(config.metricsToken, metrics);
   const spKeys = createSpKeyStore({ config, logger });
   const redirects = createRedirectPolicy({
     publicUrl: config.publicUrl,
@@ -54,6 +67,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     authnRequests,
     spKeys,
     logger,
+    recorder: metrics.recorder,
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
   const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
@@ -67,7 +81,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     // Unexpected errors reach clients as a generic message; the detail goes to the log only.
     maskedErrors: { maskError: createMaskError(logger) },
     logging: false,
-    plugins: securityPlugins(config.env === 'production'),
+    plugins: [graphqlMetricsPlugin(metrics), ...securityPlugins(config.env === 'production')],
     context: async ({ request }): Promise<Context> => ({
       em: orm.em.fork(),
       auth: await authenticate(request.headers.get('authorization')),
@@ -79,6 +93,9 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
   });
 
   async function ready(): Promise<Response> {
+    if (draining) {
+      return Response.json({ status: 'unavailable', reason: 'shutting down' }, { status: 503 });
+    }
     const { ok } = await orm.checkConnection();
     return ok
       ? Response.json({ status: 'ready' })
@@ -104,14 +121,52 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
     if (pathname === '/readyz' && method === 'GET') return ready();
+    if (pathname === '/metrics' && method === 'GET') return scrape(request);
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });
   }
+
+  // Graceful shutdown: once draining, requests already in flight finish; new ones are refused
+  // (503 SHUTTING_DOWN, Retry-After, Connection: close) so that a load balancer sends them elsewhere.
+  let draining = false;
+  let inFlight = 0;
+  let onIdle: (() => void) | null = null;
+
+  /** Refuses new requests from now on; resolves when those in flight are done, or after `graceMs`. */
+  function drain(graceMs: number): Promise<{ unfinished: number }> {
+    draining = true;
+    if (inFlight === 0) return Promise.resolve({ unfinished: 0 });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        onIdle = null;
+        resolve({ unfinished: inFlight });
+      }, graceMs);
+      onIdle = () => {
+        clearTimeout(timer);
+        onIdle = null;
+        resolve({ unfinished: 0 });
+      };
+    });
+  }
+
+  const retryAfter = String(config.retryAfterSeconds);
 
   /** One log line per request, with its id (also sent back as x-request-id); no bodies, no tokens. */
   async function fetch(request: Request): Promise<Response> {
     const requestId = requestIdOf(request);
     const started = performance.now();
     const { pathname } = new URL(request.url);
+    const liveness = pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics';
+    if (draining && !liveness) {
+      const response = Response.json(
+        { error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down; try again', requestId } },
+        {
+          status: 503,
+          headers: { 'retry-after': retryAfter, connection: 'close', 'x-request-id': requestId },
+        },
+      );
+      return response;
+    }
+    inFlight++;
     return runWithRequest(requestId, async () => {
       let response: Response;
       try {
@@ -123,7 +178,13 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
           { status: 500 },
         );
       }
+      inFlight--;
+      if (inFlight === 0) onIdle?.();
       response.headers.set('x-request-id', requestId);
+      // Every 503 says when to come back (the database away, a validation past its deadline).
+      if (response.status === 503 && !response.headers.has('retry-after')) {
+        response.headers.set('retry-after', retryAfter);
+      }
       logger.info(
         {
           requestId,
@@ -138,6 +199,6 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     });
   }
 
-  return { fetch, signIn };
+  return { fetch, signIn, metrics, drain, inFlight: () => inFlight };
 }
 export type App = ReturnType<typeof createApp>;

@@ -80,6 +80,7 @@ export const ErrorCodes = {
   LICENSE_NO_SEAT: 'license has no free seat or is inactive',
   // infrastructure
   DATABASE_UNAVAILABLE: 'database unavailable',
+  SHUTTING_DOWN: 'the server is shutting down',
   INTERNAL: 'internal error',
 } as const;
 
@@ -131,6 +132,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 413;
     case 'DATABASE_UNAVAILABLE':
     case 'SAML_VALIDATION_TIMEOUT':
+    case 'SHUTTING_DOWN':
       return 503;
     case 'INTERNAL':
       return 500;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { AppError, asAppError } from '../errors.js';
+import { type SignInRecorder, silentRecorder } from '../metrics/recorder.js';
 import type { ConnectionConfig } from '../provisioning/configuration.js';
 import type { Identified, Via } from '../provisioning/identity.js';
 import type { Provisioning, ProvisionResult, Road } from '../provisioning/provision.js';
@@ -42,12 +43,39 @@ export function createSignInFlow(deps: {
   authnRequests: AuthnRequests;
   spKeys: SpKeyStore;
   logger: Logger;
+  /** Where each sign-in's outcome and stage times are reported (the metrics). */
+  recorder?: SignInRecorder;
 }) {
   const { config } = deps;
+  const recorder = deps.recorder ?? silentRecorder;
   const maxResponseBytes = config.samlMaxResponseBytes;
   const sp = { spEntityId: config.spEntityId, acsUrl: config.acsUrl };
 
+  /** One sign-in, its outcome and stages reported to the recorder. */
   async function handle(req: SignInRequest): Promise<SignInResult> {
+    const started = performance.now();
+    try {
+      const result = await run(req);
+      const t = result.timings;
+      recorder.signIn({
+        via: req.via,
+        outcome: result.created ? 'created' : 'signed_in',
+        stages: { validationMs: t.identifyMs, transformsMs: t.transformsMs, dbMs: t.databaseMs },
+        totalMs: performance.now() - started,
+      });
+      return result;
+    } catch (e) {
+      recorder.signIn({
+        via: req.via,
+        outcome: 'refused',
+        code: asAppError(e).code,
+        totalMs: performance.now() - started,
+      });
+      throw e;
+    }
+  }
+
+  async function run(req: SignInRequest): Promise<SignInResult> {
     let issuer: string | null = null;
     let encrypted = false;
     let start: ConnectionConfig | null = null;
