@@ -181,6 +181,8 @@ export function createApp({ config, orm, logger, workers, processMetrics }: AppD
       inFlight--;
       if (inFlight === 0) onIdle?.();
       response.headers.set('x-request-id', requestId);
+      // Answered while draining: the client opens its next connection elsewhere.
+      if (draining) response.headers.set('connection', 'close');
       // Every 503 says when to come back (the database away, a validation past its deadline).
       if (response.status === 503 && !response.headers.has('retry-after')) {
         response.headers.set('retry-after', retryAfter);

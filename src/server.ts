@@ -78,17 +78,48 @@ async function main(): Promise<void> {
     logger.info({ url: `http://${config.host}:${port}`, spEntityId: config.spEntityId }, 'jitprov listening');
   });
 
+  // Graceful shutdown: stop accepting, let the sign-ins in flight finish (SHUTDOWN_GRACE_MS at
+  // most; meanwhile new requests on open connections get 503 SHUTTING_DOWN and /readyz says 503),
+  // then close the workers and the database. Exit 0 when nothing was cut short; 1 when the grace
+  // ran out (what was cut short is rolled back by PostgreSQL with its connection, never half-written).
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining requests in flight');
     clearInterval(sweep);
-    server.close();
+    const deadline = Date.now() + config.shutdownGraceMs;
+    const connectionsClosed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    const { unfinished } = await app.drain(config.shutdownGraceMs);
+    if (unfinished > 0) logger.warn({ unfinished }, 'grace period over: cutting requests in flight short');
+    // The answers are written after the app returns them: let node finish each, closing every
+    // connection as it falls idle, until none is left (or the grace, at least a second more, is over).
+    const sweeper = setInterval(() => server.closeIdleConnections(), 25);
+    await Promise.race([
+      connectionsClosed,
+      new Promise((r) => setTimeout(r, Math.max(1000, deadline - Date.now())).unref()),
+    ]);
+    clearInterval(sweeper);
     server.closeAllConnections();
-    await workers.close();
-    await db.close();
-    process.exit(0);
+    const closing = (async () => {
+      await workers.close();
+      await db.close();
+    })();
+    // A pool waiting on a connection that never comes back must not keep the process alive.
+    const closed = await Promise.race([
+      closing.then(
+        () => true,
+        (err: unknown) => {
+          logger.error({ err }, 'closing the workers or the database failed');
+          return false;
+        },
+      ),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref()),
+    ]);
+    if (!closed) logger.warn('workers or database did not close in 5 s');
+    logger.info({ unfinished }, 'stopped');
+    process.exit(unfinished > 0 || !closed ? 1 : 0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
