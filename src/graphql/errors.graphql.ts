@@ -15,6 +15,7 @@ const SIGN_IN_CODES = new Set<ErrorCode>([
   'TRANSFORM_FAILED',
   'TRANSFORM_TIMEOUT',
   'DATABASE_UNAVAILABLE',
+  'DATABASE_CONTENTION',
 ]);
 
 type ErrorFamily = new (

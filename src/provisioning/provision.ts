@@ -18,6 +18,7 @@ import {
   type Refusal,
   readContact,
 } from './provisioning.sql.js';
+import { transientPause } from './transient.js';
 
 /** How a road (a protocol's adapter) takes part in a provisioning. */
 export interface Road {
@@ -143,7 +144,10 @@ export function createProvisioning(deps: {
             outdated = true;
             continue;
           }
-          if (isRetryable(e)) continue;
+          if (isRetryable(e)) {
+            await transientPause(attempt);
+            continue;
+          }
           // A configuration read from memory may be behind the database: a refusal it caused is
           // confirmed against a fresh read first (once), and the road identifies again with it.
           const stale =
