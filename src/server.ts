@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createServerAdapter } from '@whatwg-node/server';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
@@ -12,7 +13,7 @@ import { sweepConsumedAssertions } from './provisioning/consumed-assertion.entit
 import { startWorkers } from './workers/workers.js';
 
 /** Outside production an admin token is generated once and kept in DATA_DIR, for the demo tool. */
-function ensureAdminToken(config: Config): Config {
+export function ensureAdminToken(config: Config): Config {
   if (config.adminToken) return config;
   const file = path.resolve(config.dataDir, 'admin-token');
   let token: string;
@@ -26,7 +27,8 @@ function ensureAdminToken(config: Config): Config {
   return Object.freeze({ ...config, adminToken: token });
 }
 
-async function main(): Promise<void> {
+/** Starts one server process: config, workers, database (migrations), listen; stops on SIGTERM/SIGINT. */
+export async function runServer(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -125,7 +127,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((e: unknown) => {
+/** Exit 1 with the cause on one line (no stack trace) when the start fails. */
+export function failedToStart(e: unknown): never {
   process.stderr.write(`jitprov failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
-});
+}
+
+// The process entry (`npm start`); imported by src/cluster.ts, it waits to be called.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  runServer().catch(failedToStart);
+}

@@ -51,7 +51,7 @@ export function startServerProcess(opts: StartOptions = {}): Promise<ServerProce
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start in time:\n${output}`));
-    }, opts.timeoutMs ?? 60_000);
+    }, opts.timeoutMs ?? 120_000);
     let scanned = 0;
     const onData = (d: Buffer) => {
       output += d;

@@ -148,7 +148,7 @@ describe('graceful shutdown of the real server', () => {
     } finally {
       server.kill('SIGKILL');
     }
-  }, 90_000);
+  }, 180_000);
 
   it('past SHUTDOWN_GRACE_MS cuts what is left short (exit 1), each sign-in whole or absent', async () => {
     const server = await start({ SHUTDOWN_GRACE_MS: '1000' });
@@ -192,7 +192,7 @@ describe('graceful shutdown of the real server', () => {
       await lock?.release();
       server.kill('SIGKILL');
     }
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('draining, in process', () => {

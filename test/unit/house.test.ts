@@ -20,7 +20,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['src/licenses', 'src/mapping'],
   ['src/provisioning', 'src/workers'],
   ['src/sign-in'],
-  ['src/orm.ts', 'src/schema.ts', 'src/app.ts', 'src/server.ts'],
+  ['src/orm.ts', 'src/schema.ts', 'src/app.ts', 'src/server.ts', 'src/cluster.ts'],
 ];
 
 function files(dir: string): string[] {
