@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { type ClusterPlan, planCluster } from './config/cluster-plan.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './http/logger.js';
+import { serveClusterMetrics } from './metrics/cluster.js';
 import { openOrm } from './orm.js';
 import { ensureAdminToken, failedToStart, runServer } from './server.js';
 
@@ -51,6 +52,7 @@ async function primary(): Promise<void> {
     ...(config.adminToken ? { ADMIN_TOKEN: config.adminToken } : {}),
   };
   logger.info(plan, 'jitprov cluster starting');
+  serveClusterMetrics();
 
   let stopping = false;
   const restarts: number[] = [];

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DbPoolStats } from '../db/pool.sql.js';
+import { joinClusterMetrics } from './cluster.js';
 import type { SignInObservation, SignInRecorder } from './recorder.js';
 import { connectionCertificates, licenseSeats } from './scrape.sql.js';
 
@@ -175,6 +176,7 @@ export function createMetrics(sources: MetricsSources) {
   };
   new Gauge({
     name: 'jitprov_scrape_database_up',
+    aggregator: 'min',
     help: '1 when this scrape could read licenses and certificates from the database, else 0',
     registers,
     async collect() {
@@ -183,6 +185,7 @@ export function createMetrics(sources: MetricsSources) {
   });
   new Gauge({
     name: 'jitprov_license_seats_used',
+    aggregator: 'first',
     help: 'Seats granted, per license',
     labelNames: ['license', 'license_id'] as const,
     registers,
@@ -194,6 +197,7 @@ export function createMetrics(sources: MetricsSources) {
   });
   new Gauge({
     name: 'jitprov_license_seats_total',
+    aggregator: 'first',
     help: 'Seat limit, per license (licenses without a limit are absent)',
     labelNames: ['license', 'license_id'] as const,
     registers,
@@ -207,6 +211,7 @@ export function createMetrics(sources: MetricsSources) {
   });
   new Gauge({
     name: 'jitprov_license_active',
+    aggregator: 'first',
     help: '1 when the license is active (granted at sign-in), else 0',
     labelNames: ['license', 'license_id'] as const,
     registers,
@@ -218,6 +223,7 @@ export function createMetrics(sources: MetricsSources) {
   });
   new Gauge({
     name: 'jitprov_connection_certificate_expiry_days',
+    aggregator: 'first',
     help: "Days until each pinned IdP signing certificate expires, per connection (negative: expired); alert on the connection's largest value",
     labelNames: ['connection', 'connection_id', 'fingerprint'] as const,
     registers,
@@ -264,12 +270,14 @@ export function createMetrics(sources: MetricsSources) {
     graphqlDuration.observe({ operation, type: o.type }, o.ms / 1000);
   }
 
+  // Under the cluster: the whole cluster's metrics, gathered by the primary (metrics/cluster.ts).
+  const cluster = joinClusterMetrics(registry);
   return {
     registry,
     recorder,
     graphqlRequest,
     contentType: registry.contentType,
-    text: () => registry.metrics(),
+    text: cluster ?? (() => registry.metrics()),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -5,7 +5,9 @@ import { planCluster } from '../../src/config/cluster-plan.js';
 import { entraClaims, TestIdp } from '../helpers/idp.js';
 import { startServerProcess } from '../helpers/server-process.js';
 import { addEntraMappings, createConnection, createLicense } from '../helpers/setup.js';
-import { createTestDatabase, postAcs } from '../helpers/test-app.js';
+import { createTestDatabase, PUBLIC_URL, postAcs } from '../helpers/test-app.js';
+
+const METRICS_TOKEN = 'cluster-metrics-token-0123456789';
 
 /**
  * `npm run start:cluster` with two processes on one port and one database: sign-ins land on both
@@ -42,7 +44,7 @@ describe('npm run start:cluster', () => {
   it('runs two processes on one port, signs in through both, survives a SIGKILLed one, stops on SIGTERM', async () => {
     const server = await startServerProcess({
       entry: 'src/cluster.ts',
-      env: { DATABASE_URL: db.url, CLUSTER_PROCESSES: '2', DB_POOL_SIZE: '4' },
+      env: { DATABASE_URL: db.url, CLUSTER_PROCESSES: '2', DB_POOL_SIZE: '4', METRICS_TOKEN },
       listening: 2,
     });
     try {
@@ -65,6 +67,19 @@ describe('npm run start:cluster', () => {
       expect(results.map((r) => r.status)).toEqual(users.map(() => 200));
       const pids = new Set(acsPids(server.output()));
       expect(pids.size).toBe(2);
+
+      // Whichever process a scrape reaches, it shows the whole cluster.
+      for (let i = 0; i < 4; i++) {
+        const res = await server.app.fetch(
+          new Request(`${PUBLIC_URL}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }),
+        );
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        const created = /^jitprov_sign_ins_total\{[^}]*outcome="created"[^}]*\} (\d+)$/m.exec(text)?.[1];
+        expect(Number(created)).toBe(12);
+        expect(text).toMatch(/^jitprov_license_seats_used\{license="Cluster seats"[^}]*\} 5$/m);
+        expect(text).toMatch(/^jitprov_worker_threads\{state="alive"\} 2$/m);
+      }
 
       // One process dies: the other serves meanwhile, and the primary starts a third.
       const [victim] = [...pids];
