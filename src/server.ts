@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createServerAdapter } from '@whatwg-node/server';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
@@ -134,6 +134,12 @@ export function failedToStart(e: unknown): never {
 }
 
 // The process entry (`npm start`); imported by src/cluster.ts, it waits to be called.
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  runServer().catch(failedToStart);
-}
+const isEntry = (): boolean => {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+};
+if (isEntry()) runServer().catch(failedToStart);
