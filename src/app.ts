@@ -13,6 +13,7 @@ import { currentRequestId, requestIdOf, runWithRequest } from './http/request-co
 import { graphqlMetricsPlugin } from './metrics/graphql-plugin.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createMetricsRoute } from './metrics/route.js';
+import { inSpan } from './metrics/tracing.js';
 import { createConfigurations } from './provisioning/configuration.js';
 import { createProvisioning } from './provisioning/provision.js';
 import { createRedirectPolicy } from './saml/relay-state.js';
@@ -54,7 +55,11 @@ export function createApp({ config, orm, logger, workers, processMetrics }: AppD
   const provisioning = createProvisioning({
     orm,
     configurations: createConfigurations(orm),
-    transforms: workers,
+    // The transforms the core runs on the main thread's behalf, traced (those in the validation job are traced by the road).
+    transforms: {
+      transform: (items) =>
+        inSpan('jitprov.transforms', { 'jitprov.transforms': items.length }, () => workers.transform(items)),
+    },
     sessionTtlSeconds: config.sessionTtlSeconds,
     logger,
   });

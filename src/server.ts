@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './http/logger.js';
 import { sweepSignInSamples } from './mapping/samples.sql.js';
+import { startTracing } from './metrics/tracing.js';
 import { openDatabase } from './orm.js';
 import { sweepConsumedAssertions } from './provisioning/consumed-assertion.entity.js';
 import { startWorkers } from './workers/workers.js';
@@ -44,6 +45,9 @@ export async function runServer(): Promise<void> {
       'ADMIN_TOKEN not set; using a generated token',
     );
   }
+  // Traces only when an OTLP endpoint is configured.
+  const tracing = startTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.otelServiceName });
+  if (tracing) logger.info({ endpoint: config.otlpTracesEndpoint }, 'exporting traces (OTLP/HTTP)');
   // A bad plugin stops the start: better no server than sign-ins failing on a broken transform.
   const workers = await startWorkers({
     ...(config.pluginDir ? { pluginDir: config.pluginDir } : {}),
@@ -107,6 +111,7 @@ export async function runServer(): Promise<void> {
     const closing = (async () => {
       await workers.close();
       await db.close();
+      await tracing?.shutdown();
     })();
     // A pool waiting on a connection that never comes back must not keep the process alive.
     const closed = await Promise.race([

@@ -70,6 +70,10 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   /** Retry-After (seconds) on 503 answers: the database unavailable, a validation past its deadline, shutting down. */
   RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(2),
+  /** OpenTelemetry traces (OTLP over HTTP): off unless one of these is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('jitprov'),
 });
 
 /** A private key and the certificate that publishes its public half. */
@@ -114,6 +118,9 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly shutdownGraceMs: number;
   readonly retryAfterSeconds: number;
+  /** Where traces go (the full OTLP/HTTP traces URL); undefined = tracing off. */
+  readonly otlpTracesEndpoint: string | undefined;
+  readonly otelServiceName: string;
 }
 
 export class ConfigError extends Error {
@@ -177,6 +184,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.METRICS_TOKEN,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     retryAfterSeconds: e.RETRY_AFTER_SECONDS,
+    otlpTracesEndpoint:
+      e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      (e.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`
+        : undefined),
+    otelServiceName: e.OTEL_SERVICE_NAME,
   });
 }
 

@@ -9,6 +9,7 @@ import { type MappedValue, mapValues, valuesOrFailure } from '../mapping/engine.
 import type { TransformRunner } from '../mapping/transform-calls.js';
 import { transformItems } from '../mapping/transform-calls.js';
 import { planContactWrite } from '../mapping/write-plan.js';
+import { inSpan } from '../metrics/tracing.js';
 import type { Configurations, ConnectionConfig } from './configuration.js';
 import type { Identified, Subject, Via } from './identity.js';
 import {
@@ -125,7 +126,9 @@ export function createProvisioning(deps: {
             transformsMs = identified.timings.transformsMs + (performance.now() - started);
           }
           const writing = performance.now();
-          const r = await apply(config, identified, mapped, road, outdated);
+          const r = await inSpan('jitprov.transaction', { 'jitprov.attempt': attempt }, () =>
+            apply(config, identified as Identified, mapped as NonNullable<typeof mapped>, road, outdated),
+          );
           return {
             ...r,
             timings: {
