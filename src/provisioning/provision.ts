@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { FieldChange, MappingFallback } from '../audit/provisioning-event.entity.js';
 import { ProvisioningEvent } from '../audit/provisioning-event.entity.js';
 import { newSessionToken } from '../auth/tokens.js';
-import { isRetryable } from '../db/errors.js';
 import { AppError, asAppError } from '../errors.js';
 import { type MappedValue, mapValues, valuesOrFailure } from '../mapping/engine.js';
 import type { TransformRunner } from '../mapping/transform-calls.js';
@@ -19,7 +18,8 @@ import {
   type Refusal,
   readContact,
 } from './provisioning.sql.js';
-import { transientPause } from './transient.js';
+import { committedBySession } from './recover.sql.js';
+import { TransientRetries } from './transient.js';
 
 /** How a road (a protocol's adapter) takes part in a provisioning. */
 export interface Road {
@@ -103,6 +103,8 @@ export function createProvisioning(deps: {
     let mapped: { values: MappedValue[]; fallbacks: MappingFallback[] } | null = null;
     let outdated = false;
     let transformsMs = 0;
+    const retries = new TransientRetries();
+    const session = road.session ? newSessionToken() : null;
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -127,7 +129,10 @@ export function createProvisioning(deps: {
           }
           const writing = performance.now();
           const r = await inSpan('jitprov.transaction', { 'jitprov.attempt': attempt }, () =>
-            apply(config, identified as Identified, mapped as NonNullable<typeof mapped>, road, outdated),
+            apply(config, identified as Identified, mapped as NonNullable<typeof mapped>, road, outdated, {
+              session,
+              connectionLost: retries.connectionLost,
+            }),
           );
           return {
             ...r,
@@ -147,10 +152,7 @@ export function createProvisioning(deps: {
             outdated = true;
             continue;
           }
-          if (isRetryable(e)) {
-            await transientPause(attempt);
-            continue;
-          }
+          if (await retries.again(e, attempt)) continue;
           // A configuration read from memory may be behind the database: a refusal it caused is
           // confirmed against a fresh read first (once), and the road identifies again with it.
           const stale =
@@ -200,11 +202,14 @@ export function createProvisioning(deps: {
     { values: mapped, fallbacks }: { values: MappedValue[]; fallbacks: MappingFallback[] },
     road: Road,
     outdated: boolean,
+    {
+      session,
+      connectionLost,
+    }: { session: ReturnType<typeof newSessionToken> | null; connectionLost: boolean },
   ): Promise<Omit<ProvisionResult, 'timings'>> {
     const { connection } = config;
     const { identity, credential } = identified;
     const create = planContactWrite(null, mapped);
-    const session = road.session ? newSessionToken() : null;
     const sessionExpiresAt = new Date(Date.now() + deps.sessionTtlSeconds * 1000);
     const input = (refresh: ProvisionInput['refresh'] | null): ProvisionInput => ({
       connectionId: connection.id,
@@ -239,6 +244,10 @@ export function createProvisioning(deps: {
     } else {
       const refresh = connection.refreshOnLogin ? await planRefresh(em, identity.username, mapped) : null;
       r = await provisionSql(em, input(refresh));
+    }
+    // A replay after a lost connection may be this sign-in's own attempt, committed unanswered.
+    if ('refusal' in r && r.refusal === 'REPLAY' && session && connectionLost) {
+      r = (await committedBySession(em, session.hash)) ?? r;
     }
     if ('refusal' in r) throw refusalError(r.refusal, identified);
     return {

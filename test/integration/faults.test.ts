@@ -203,6 +203,10 @@ describe.skipIf(skipped !== null)(
           `${outcomes.filter((o) => o.status === 503).length} answered 503`,
       );
       expectCleanOutcomes(outcomes);
+      // A lost connection is run again on a fresh one: the person almost never sees the fault.
+      expect(outcomes.filter((o) => o.status === 503).length).toBeLessThanOrEqual(
+        Math.ceil(outcomes.length * 0.02),
+      );
       await timeToServe(performance.now());
       await expectRowsConsistent(outcomes);
     }, 60_000);
