@@ -61,7 +61,12 @@ export async function runServer(): Promise<void> {
     { plugins: workers.plugins.list().map((p) => `${p.name}@${p.version}`), threads: config.workers.threads },
     'workers ready, transform plugins loaded',
   );
-  const db = await openDatabase(config, (msg) => logger.info(msg));
+  // The driver's warnings (a pooled connection lost, say) as log lines like the rest.
+  const db = await openDatabase(
+    config,
+    (msg) => logger.info(msg),
+    (level, message) => logger[level]({ component: 'database driver' }, message),
+  );
   logger.info({ embedded: db.embedded }, 'database ready, migrations applied');
 
   const app = createApp({ config, orm: db.orm, logger, workers });

@@ -27,6 +27,8 @@ const PEOPLE = 60;
 let apps: App[] = [];
 let orms: Awaited<ReturnType<typeof openOrm>>[] = [];
 let idp: TestIdp;
+/** What the database driver warned of (lost connections), through OrmOptions.driverLog. */
+const driverWarnings: string[] = [];
 
 /** A client of its own per call: the server comes and goes. */
 async function query<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -164,9 +166,10 @@ beforeAll(async () => {
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const workers = await sharedWorkers();
+  const driverLog = (_level: string, message: string) => driverWarnings.push(message);
   orms = [
-    await openOrm({ databaseUrl: cluster.url, poolSize: 5 }),
-    await openOrm({ databaseUrl: cluster.url, poolSize: 5, migrate: false }),
+    await openOrm({ databaseUrl: cluster.url, poolSize: 5, driverLog }),
+    await openOrm({ databaseUrl: cluster.url, poolSize: 5, migrate: false, driverLog }),
   ];
   apps = orms.map((orm) => createApp({ config, orm, logger, workers, processMetrics: false }));
   const connectionId = await createConnection(apps[0] as App, idp);
@@ -197,6 +200,7 @@ describe.skipIf(skipped !== null)(
       })();
       const outcomes = await load(storm);
       expect(terminated).toBeGreaterThan(10);
+      expect(driverWarnings.some((m) => /Connection Error/.test(m))).toBe(true);
       expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(20);
       console.info(
         `[faults] terminate: ${outcomes.length} sign-ins, ${terminated} backends terminated, ` +
