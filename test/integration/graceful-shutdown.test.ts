@@ -45,7 +45,7 @@ async function lockLicense(): Promise<{ release(): Promise<void> }> {
 }
 
 async function waitForLockWaiters(n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const [row] = (
       await sql.query<{ n: number }>(
         `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
@@ -108,7 +108,10 @@ describe('graceful shutdown of the real server', () => {
       await waitForLockWaiters(users.length);
 
       server.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 300 && !server.output().includes('shutting down: draining'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(server.output()).toMatch(/shutting down: draining/);
       // No longer accepting: a new sign-in cannot even connect.
       const late = await postAcs(
         server.app,
