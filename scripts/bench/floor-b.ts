@@ -76,7 +76,7 @@ export async function floorB(databaseUrl: string, count: number, warmup: number)
     // The bench's own data goes: the jitprov phases start from an empty schema.
     await client.query(
       `truncate consumed_assertion, provisioning_event, user_session, license_grant, contact, app_user,
-         license, attribute_mapping, authn_request, idp_connection`,
+         license, attribute_mapping, authn_request, sign_in_sample, idp_connection`,
     );
     await client.end();
   }

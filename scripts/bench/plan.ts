@@ -21,6 +21,8 @@ export interface Plan {
   returning: Phase[];
   /** The same at c=8 with Response and assertion signed (connection with wantResponseSigned). */
   bothSigned: Phase[];
+  /** First and returning sign-ins at c=8 against `npm run start:cluster` (empty when not run). */
+  cluster: Phase[];
   soak: Phase;
   all: Phase[];
 }
@@ -32,6 +34,8 @@ export interface PlanOptions {
   warmup: number;
   soak: number;
   soakConcurrency: number;
+  /** Whether the cluster phases are planned (BENCH_CLUSTER > 0). */
+  cluster: boolean;
   /** Entra tenant ids of the two connections: assertion signed, response and assertion signed. */
   tenants: { assertion: string; both: string };
 }
@@ -64,6 +68,7 @@ export function buildPlan(o: PlanOptions): Plan {
   const existing = (offset: number, count: number) =>
     Array.from({ length: count }, (_, k) => created[(offset + k) % created.length] as Person);
   const both = people('both', n, o.tenants.both);
+  const clustered = people('cluster', n, o.tenants.assertion);
 
   const plan: Omit<Plan, 'all'> = {
     warmup: [
@@ -76,6 +81,12 @@ export function buildPlan(o: PlanOptions): Plan {
       phase('first, resp+assertion signed, c=8', 'response-and-assertion', true, 8, both),
       phase('returning, resp+assertion signed, c=8', 'response-and-assertion', false, 8, both),
     ],
+    cluster: o.cluster
+      ? [
+          phase('first, cluster, c=8', 'assertion', true, 8, clustered),
+          phase('returning, cluster, c=8', 'assertion', false, 8, clustered),
+        ]
+      : [],
     soak: phase(
       'soak',
       'assertion',
@@ -88,7 +99,10 @@ export function buildPlan(o: PlanOptions): Plan {
       ),
     ),
   };
-  return { ...plan, all: [...plan.warmup, ...plan.first, ...plan.returning, ...plan.bothSigned, plan.soak] };
+  return {
+    ...plan,
+    all: [...plan.warmup, ...plan.first, ...plan.returning, ...plan.bothSigned, ...plan.cluster, plan.soak],
+  };
 }
 
 export interface SignedPlan {
