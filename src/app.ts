@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createRefusalLog } from './audit/refusals.js';
 import { type Auth, createAuthenticator, type Rejection } from './auth/authenticate.js';
 import type { Config } from './config/config.js';
+import { dbPoolStats } from './db/pool.sql.js';
 import type { Context, Services } from './graphql/context.js';
 import { createMaskError } from './graphql/mask-error.js';
 import { securityPlugins } from './graphql/security.js';
@@ -14,6 +15,10 @@ import { readCapped } from './http/body.js';
 import { createConsoleRoute } from './http/console.js';
 import { landingPage } from './http/landing.js';
 import { currentRequestId, requestIdOf, runWithRequest } from './http/request-context.js';
+import { graphqlMetricsPlugin } from './metrics/graphql-plugin.js';
+import { createMetrics } from './metrics/metrics.js';
+import { createMetricsRoute } from './metrics/route.js';
+import { inSpan } from './metrics/tracing.js';
 import { createConfigurations } from './provisioning/configuration.js';
 import { createInactivityPolicy } from './provisioning/inactivity.js';
 import { createProvisioning } from './provisioning/provision.js';
@@ -31,6 +36,8 @@ export interface AppDeps {
   logger: Logger;
   /** The worker threads (and the plugins they run); owned by the caller, shared by several apps in tests. */
   workers: Workers;
+  /** Process metrics (CPU, memory, GC) in /metrics beside the service's; default true. */
+  processMetrics?: boolean;
 }
 
 const REJECTION_MESSAGES: Record<Rejection, string> = {
@@ -45,7 +52,14 @@ const REJECTION_MESSAGES: Record<Rejection, string> = {
  * server wraps it for node:http, tests call it in process. Wires the roads (the SAML sign-in
  * routes and mutation) to the provisioning core, and GraphQL to the services its resolvers use.
  */
-export function createApp({ config, orm, logger, workers }: AppDeps) {
+export function createApp({ config, orm, logger, workers, processMetrics }: AppDeps) {
+  const metrics = createMetrics({
+    orm,
+    workers: () => workers.stats(),
+    dbPool: () => dbPoolStats(orm),
+    ...(processMetrics === undefined ? {} : { processMetrics }),
+  });
+  const scrape = createMetricsRoute(config.metricsToken, metrics);
   const spKeys = createSpKeyStore({ config, logger });
   const redirects = createRedirectPolicy({
     publicUrl: config.publicUrl,
@@ -54,7 +68,11 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
   const provisioning = createProvisioning({
     orm,
     configurations: createConfigurations(orm),
-    transforms: workers,
+    // The transforms the core runs on the main thread's behalf, traced (those in the validation job are traced by the road).
+    transforms: {
+      transform: (items) =>
+        inSpan('jitprov.transforms', { 'jitprov.transforms': items.length }, () => workers.transform(items)),
+    },
     sessionTtlSeconds: config.sessionTtlSeconds,
     logger,
   });
@@ -67,6 +85,7 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     authnRequests,
     spKeys,
     logger,
+    recorder: metrics.recorder,
   });
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
   const refusals = createRefusalLog({ orm, logger });
@@ -85,9 +104,12 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     // Unexpected errors reach clients as a generic message; the detail goes to the log only.
     maskedErrors: { maskError: createMaskError(logger) },
     logging: false,
-    plugins: securityPlugins(config.env === 'production', (code, message) =>
-      refusals.record({ code, message, requestId: currentRequestId() ?? null }),
-    ),
+    plugins: [
+      graphqlMetricsPlugin(metrics),
+      ...securityPlugins(config.env === 'production', (code, message) =>
+        refusals.record({ code, message, requestId: currentRequestId() ?? null }),
+      ),
+    ],
     context: async ({ request }): Promise<Context> => {
       const auth = await authenticateRequest(request);
       const requestId = currentRequestId() ?? randomUUID();
@@ -122,6 +144,9 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
   const publicOrigin = new URL(config.publicUrl).origin;
 
   async function ready(): Promise<Response> {
+    if (draining) {
+      return Response.json({ status: 'unavailable', reason: 'shutting down' }, { status: 503 });
+    }
     const { ok } = await orm.checkConnection();
     return ok
       ? Response.json({ status: 'ready' })
@@ -154,14 +179,52 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     }
     if (pathname === '/healthz' && method === 'GET') return Response.json({ status: 'ok' });
     if (pathname === '/readyz' && method === 'GET') return ready();
+    if (pathname === '/metrics' && method === 'GET') return scrape(request);
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, { status: 404 });
   }
+
+  // Graceful shutdown: once draining, requests already in flight finish; new ones are refused
+  // (503 SHUTTING_DOWN, Retry-After, Connection: close) so that a load balancer sends them elsewhere.
+  let draining = false;
+  let inFlight = 0;
+  let onIdle: (() => void) | null = null;
+
+  /** Refuses new requests from now on; resolves when those in flight are done, or after `graceMs`. */
+  function drain(graceMs: number): Promise<{ unfinished: number }> {
+    draining = true;
+    if (inFlight === 0) return Promise.resolve({ unfinished: 0 });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        onIdle = null;
+        resolve({ unfinished: inFlight });
+      }, graceMs);
+      onIdle = () => {
+        clearTimeout(timer);
+        onIdle = null;
+        resolve({ unfinished: 0 });
+      };
+    });
+  }
+
+  const retryAfter = String(config.retryAfterSeconds);
 
   /** One log line per request, with its id (also sent back as x-request-id); no bodies, no tokens. */
   async function fetch(request: Request): Promise<Response> {
     const requestId = requestIdOf(request);
     const started = performance.now();
     const { pathname } = new URL(request.url);
+    const liveness = pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics';
+    if (draining && !liveness) {
+      const response = Response.json(
+        { error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down; try again', requestId } },
+        {
+          status: 503,
+          headers: { 'retry-after': retryAfter, connection: 'close', 'x-request-id': requestId },
+        },
+      );
+      return response;
+    }
+    inFlight++;
     return runWithRequest(requestId, async () => {
       let response: Response;
       try {
@@ -173,7 +236,15 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
           { status: 500 },
         );
       }
+      inFlight--;
+      if (inFlight === 0) onIdle?.();
       response.headers.set('x-request-id', requestId);
+      // Answered while draining: the client opens its next connection elsewhere.
+      if (draining) response.headers.set('connection', 'close');
+      // Every 503 says when to come back (the database away, a validation past its deadline).
+      if (response.status === 503 && !response.headers.has('retry-after')) {
+        response.headers.set('retry-after', retryAfter);
+      }
       logger.info(
         {
           requestId,
@@ -188,6 +259,6 @@ export function createApp({ config, orm, logger, workers }: AppDeps) {
     });
   }
 
-  return { fetch, signIn, inactivity };
+  return { fetch, signIn, inactivity, metrics, drain, inFlight: () => inFlight };
 }
 export type App = ReturnType<typeof createApp>;

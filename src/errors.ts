@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { isConnectionFailure } from './db/errors.js';
+import { isConnectionFailure, isRetryable } from './db/errors.js';
 
 /**
  * The one error catalog. Every expected failure carries a stable `code` (the API contract; clients
@@ -88,6 +88,8 @@ export const ErrorCodes = {
   ROLE_BUILTIN: 'built-in role cannot be changed or removed',
   // infrastructure
   DATABASE_UNAVAILABLE: 'database unavailable',
+  SHUTTING_DOWN: 'the server is shutting down',
+  DATABASE_CONTENTION: 'concurrent transactions kept conflicting (serialization failures or deadlocks)',
   INTERNAL: 'internal error',
 } as const;
 
@@ -142,6 +144,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 413;
     case 'DATABASE_UNAVAILABLE':
     case 'SAML_VALIDATION_TIMEOUT':
+    case 'SHUTTING_DOWN':
+    case 'DATABASE_CONTENTION':
       return 503;
     case 'INTERNAL':
       return 500;
@@ -159,6 +163,15 @@ export function asAppError(e: unknown): AppError {
     return new AppError(
       'DATABASE_UNAVAILABLE',
       'the database is unavailable; try again shortly',
+      {},
+      { cause: e },
+    );
+  }
+  if (isRetryable(e)) {
+    // Retried inside already (bounded): what is left is load, not a fault of the request.
+    return new AppError(
+      'DATABASE_CONTENTION',
+      'the database kept aborting the sign-in under concurrent changes; try again shortly',
       {},
       { cause: e },
     );

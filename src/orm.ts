@@ -54,6 +54,8 @@ export interface OrmOptions {
   debug?: boolean;
   /** Called with each SQL statement the ORM runs (tests count statements with it). */
   onQuery?: (sql: string) => void;
+  /** Where the driver's (knex's) own warnings go, e.g. a pooled connection lost; default the console. */
+  driverLog?: (level: 'warn' | 'error', message: string) => void;
 }
 
 export function ormConfig(opts: OrmOptions): Options {
@@ -71,9 +73,19 @@ export function ormConfig(opts: OrmOptions): Options {
     debug: opts.onQuery ? ['query'] : (opts.debug ?? false),
     ...(opts.onQuery ? { logger: opts.onQuery, colors: false } : {}),
     // Connection failures should surface quickly (readiness, sign-in errors), not hang.
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
+    driverOptions: {
+      connection: { connectionTimeoutMillis: 5_000 },
+      ...(opts.driverLog ? { log: driverLogger(opts.driverLog) } : {}),
+    },
   });
 }
+
+const driverLogger = (log: NonNullable<OrmOptions['driverLog']>) => ({
+  warn: (m: unknown) => log('warn', String(m)),
+  error: (m: unknown) => log('error', String(m)),
+  deprecate: (m: unknown) => log('warn', String(m)),
+  debug: () => {},
+});
 
 export async function openOrm(opts: OrmOptions & { migrate?: boolean }): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(opts));
@@ -93,16 +105,24 @@ export interface Database {
  * Opens the configured database and applies pending migrations: DATABASE_URL when set, otherwise
  * the embedded PostgreSQL kept in DATA_DIR (locked against a second process).
  */
-export async function openDatabase(config: Config, log: (msg: string) => void): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  log: (msg: string) => void,
+  driverLog?: OrmOptions['driverLog'],
+): Promise<Database> {
   if (config.databaseUrl) {
-    const orm = await openOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
+    const orm = await openOrm({
+      databaseUrl: config.databaseUrl,
+      poolSize: config.dbPoolSize,
+      ...(driverLog ? { driverLog } : {}),
+    });
     return { orm, embedded: false, close: () => orm.close() };
   }
   const pg = await startEmbeddedPostgres({ dataDir: path.resolve(config.dataDir, 'pglite'), log });
   try {
     // One connection: PGlite runs one transaction at a time anyway, and several socket connections
     // can interleave large queries (see test/integration/embedded-db.test.ts).
-    const orm = await openOrm({ databaseUrl: pg.url, poolSize: 1 });
+    const orm = await openOrm({ databaseUrl: pg.url, poolSize: 1, ...(driverLog ? { driverLog } : {}) });
     return {
       orm,
       embedded: true,

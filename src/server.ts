@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServerAdapter } from '@whatwg-node/server';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './http/logger.js';
 import { sweepSignInSamples } from './mapping/samples.sql.js';
+import { startTracing } from './metrics/tracing.js';
 import { openDatabase } from './orm.js';
 import { sweepConsumedAssertions } from './provisioning/consumed-assertion.entity.js';
 import { startWorkers } from './workers/workers.js';
 
 /** Outside production an admin token is generated once and kept in DATA_DIR, for the demo tool. */
-function ensureAdminToken(config: Config): Config {
+export function ensureAdminToken(config: Config): Config {
   if (config.adminToken) return config;
   const file = path.resolve(config.dataDir, 'admin-token');
   let token: string;
@@ -26,7 +28,8 @@ function ensureAdminToken(config: Config): Config {
   return Object.freeze({ ...config, adminToken: token });
 }
 
-async function main(): Promise<void> {
+/** Starts one server process: config, workers, database (migrations), listen; stops on SIGTERM/SIGINT. */
+export async function runServer(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -42,6 +45,9 @@ async function main(): Promise<void> {
       'ADMIN_TOKEN not set; using a generated token',
     );
   }
+  // Traces only when an OTLP endpoint is configured.
+  const tracing = startTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.otelServiceName });
+  if (tracing) logger.info({ endpoint: config.otlpTracesEndpoint }, 'exporting traces (OTLP/HTTP)');
   // A bad plugin stops the start: better no server than sign-ins failing on a broken transform.
   const workers = await startWorkers({
     ...(config.pluginDir ? { pluginDir: config.pluginDir } : {}),
@@ -55,7 +61,12 @@ async function main(): Promise<void> {
     { plugins: workers.plugins.list().map((p) => `${p.name}@${p.version}`), threads: config.workers.threads },
     'workers ready, transform plugins loaded',
   );
-  const db = await openDatabase(config, (msg) => logger.info(msg));
+  // The driver's warnings (a pooled connection lost, say) as log lines like the rest.
+  const db = await openDatabase(
+    config,
+    (msg) => logger.info(msg),
+    (level, message) => logger[level]({ component: 'database driver' }, message),
+  );
   logger.info({ embedded: db.embedded }, 'database ready, migrations applied');
 
   const app = createApp({ config, orm: db.orm, logger, workers });
@@ -80,24 +91,68 @@ async function main(): Promise<void> {
     logger.info({ url: `http://${config.host}:${port}`, spEntityId: config.spEntityId }, 'jitprov listening');
   });
 
+  // Graceful shutdown: stop accepting, let the sign-ins in flight finish (SHUTDOWN_GRACE_MS at
+  // most; meanwhile new requests on open connections get 503 SHUTTING_DOWN and /readyz says 503),
+  // then close the workers and the database. Exit 0 when nothing was cut short; 1 when the grace
+  // ran out (what was cut short is rolled back by PostgreSQL with its connection, never half-written).
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining requests in flight');
     clearInterval(sweep);
     stopInactivity();
-    server.close();
+    const deadline = Date.now() + config.shutdownGraceMs;
+    const connectionsClosed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    const { unfinished } = await app.drain(config.shutdownGraceMs);
+    if (unfinished > 0) logger.warn({ unfinished }, 'grace period over: cutting requests in flight short');
+    // The answers are written after the app returns them: let node finish each, closing every
+    // connection as it falls idle, until none is left (or the grace, at least a second more, is over).
+    const sweeper = setInterval(() => server.closeIdleConnections(), 25);
+    await Promise.race([
+      connectionsClosed,
+      new Promise((r) => setTimeout(r, Math.max(1000, deadline - Date.now())).unref()),
+    ]);
+    clearInterval(sweeper);
     server.closeAllConnections();
-    await workers.close();
-    await db.close();
-    process.exit(0);
+    const closing = (async () => {
+      await workers.close();
+      await db.close();
+      await tracing?.shutdown();
+    })();
+    // A pool waiting on a connection that never comes back must not keep the process alive.
+    const closed = await Promise.race([
+      closing.then(
+        () => true,
+        (err: unknown) => {
+          logger.error({ err }, 'closing the workers or the database failed');
+          return false;
+        },
+      ),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref()),
+    ]);
+    if (!closed) logger.warn('workers or database did not close in 5 s');
+    logger.info({ unfinished }, 'stopped');
+    process.exit(unfinished > 0 || !closed ? 1 : 0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((e: unknown) => {
+/** Exit 1 with the cause on one line (no stack trace) when the start fails. */
+export function failedToStart(e: unknown): never {
   process.stderr.write(`jitprov failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
-});
+}
+
+// The process entry (`npm start`); imported by src/cluster.ts, it waits to be called.
+const isEntry = (): boolean => {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+};
+if (isEntry()) runServer().catch(failedToStart);

@@ -12,6 +12,9 @@
  *   BENCH_CONTACTS       contacts seeded for the GraphQL page (100000)
  *   BENCH_PHASE_SECONDS  time limit of one sign-in phase (90)
  *   BENCH_SOAK_SECONDS   time limit of the soak (600)
+ *   BENCH_CLUSTER        processes of the "every core" phases (`npm run start:cluster`, first and
+ *                        returning sign-ins at c=8, printed with their ratio to one process; the
+ *                        cores by default; 0 skips them)
  *   BENCH_SERVER_NODE_ARGS  node flags for the server process only (e.g. --max-old-space-size=256)
  *   BENCH_CPU_PROF=1     run the server under `node --cpu-prof` (profiles in scripts/bench/profiles/;
  *                        summarise them with scripts/bench/profile-summary.ts)
@@ -76,6 +79,8 @@ const settings = {
   contactQueries: { warmup: 20, timed: 200 },
   soakConcurrency: 8,
   soakSampleEvery: 1000,
+  /** Processes of the cluster phase (`npm run start:cluster`); 0 = no cluster phase. */
+  cluster: int('BENCH_CLUSTER', availableParallelism()),
 };
 
 type Cleanup = () => Promise<void>;
@@ -129,6 +134,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     warmup: settings.warmup,
     soak: settings.soak > 0 ? settings.soak + settings.soakWarmup : 0,
     soakConcurrency: settings.soakConcurrency,
+    cluster: settings.cluster > 0,
     tenants,
   });
   const floorCount = settings.floorA.warmup + settings.floorA.timed;
@@ -225,7 +231,12 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
   };
   /** Runs `work` while watching the server's RSS and CPU and this process's CPU. */
-  const observe = async <T>(work: () => Promise<T>): Promise<T & ResourceUse> => {
+  const observe = <T>(work: () => Promise<T>) => observeOn(server, sampler, work);
+  const observeOn = async <T>(
+    server: RunningServer,
+    sampler: ReturnType<typeof rssSampler>,
+    work: () => Promise<T>,
+  ): Promise<T & ResourceUse> => {
     sampler.reset();
     const server0 = server.cpu();
     const client0 = process.cpuUsage();
@@ -245,9 +256,12 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
       postgresCores: (postgres * 1e6) / wallUs,
     };
   };
-  const runPhase = async (p: Phase): Promise<LoadResult & ResourceUse> => {
-    const r = await observe(() =>
-      runLoad(acs, p.bodies, {
+  const runPhase = async (
+    p: Phase,
+    on: { target: LoadTarget; run: typeof observe } = { target: acs, run: observe },
+  ): Promise<LoadResult & ResourceUse> => {
+    const r = await on.run(() =>
+      runLoad(on.target, p.bodies, {
         concurrency: p.concurrency,
         timeLimitMs: settings.phaseSeconds * 1000,
         ...(p.created === null ? {} : { check: expectCreated(p.created) }),
@@ -314,6 +328,44 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   }
   await server.stop();
 
+  // --- every core: `npm run start:cluster` on the same database, the one process stopped ----------
+  const clusterMeasured: { phase: Phase; result: LoadResult & ResourceUse }[] = [];
+  if (plan.cluster.length > 0) {
+    const clusterPort = await freePort();
+    const metricsToken = `bench-metrics-${randomBytes(12).toString('hex')}`;
+    progress(
+      `starting the cluster (${settings.cluster} processes, npm run start:cluster) on port ${clusterPort}`,
+    );
+    const clustered = await startServer({
+      repoRoot: REPO,
+      databaseUrl: db.url,
+      adminToken,
+      port: clusterPort,
+      // The same public URL: the pre-signed responses name its ACS.
+      publicUrl,
+      dataDir,
+      logFile: path.join(HERE, 'cluster.log'),
+      cpuProfDir: null,
+      entry: path.join('src', 'cluster.ts'),
+      env: { CLUSTER_PROCESSES: String(settings.cluster), METRICS_TOKEN: metricsToken },
+    });
+    try {
+      await clusterReady(clusterPort, metricsToken, settings.cluster);
+      const clusterSampler = rssSampler(() => clustered.rssMiB());
+      const on = {
+        target: { ...acs, port: clusterPort },
+        run: <T>(work: () => Promise<T>) => observeOn(clustered, clusterSampler, work),
+      };
+      for (const p of plan.cluster) {
+        await sample(p.mode);
+        clusterMeasured.push({ phase: p, result: await runPhase(p, on) });
+      }
+      clusterSampler.stop();
+    } finally {
+      await clustered.stop();
+    }
+  }
+
   // Once more with the server gone.
   await sample('assertion');
   await sample('response-and-assertion');
@@ -333,6 +385,25 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     phase,
     row: signInRow(phase, result, floors, settings.phaseSeconds),
   }));
+  // The cluster against one process at the same concurrency, in this run.
+  const clusterRows: Row[] = clusterMeasured.map(({ phase, result }) => {
+    const single = measured.find(
+      (m) =>
+        m.phase.created === phase.created &&
+        m.phase.concurrency === phase.concurrency &&
+        m.phase.mode === phase.mode,
+    );
+    const ratio = single && single.result.perSecond > 0 ? result.perSecond / single.result.perSecond : null;
+    const row = signInRow(phase, result, floors, settings.phaseSeconds);
+    const note = `${settings.cluster} processes; ÷ one process: ${ratio === null ? '-' : `${ratio.toFixed(2)}×`}`;
+    return {
+      ...row,
+      section: 'Every core',
+      label: `${phase.name} (${settings.cluster} processes)`,
+      targets: [],
+      note: row.note ? `${note}; ${row.note}` : note,
+    };
+  });
   let soakRow: Row | null = null;
   if (soak) {
     const { result: r, figures } = soak;
@@ -405,7 +476,13 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     durationSeconds: (Date.now() - started) / 1000,
     machine: { cpus: availableParallelism(), node: process.version, postgres: db.serverVersion },
     settings: { ...settings, baseUrl: redact(settings.baseUrl) },
-    rows: [...floorRows, ...signIns.map((s) => s.row), ...contactRows, ...(soakRow ? [soakRow] : [])],
+    rows: [
+      ...floorRows,
+      ...signIns.map((s) => s.row),
+      ...clusterRows,
+      ...contactRows,
+      ...(soakRow ? [soakRow] : []),
+    ],
     targets: targetLines(signIns, floorsA.assertion, contacts, soak?.figures ?? null, settings),
     soak: soak?.figures ?? null,
     stages: [
@@ -422,6 +499,29 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
       })),
     notes,
   };
+}
+
+/**
+ * Waits until every process of the cluster serves: its metrics (gathered by the primary from every
+ * process) answer and count each process's worker threads.
+ */
+async function clusterReady(port: number, token: string, processes: number): Promise<void> {
+  const threads = Math.max(1, Math.floor(availableParallelism() / processes));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const alive = /^jitprov_worker_threads\{state="alive"\} (\d+)$/m.exec(await res.text())?.[1];
+      if (res.ok && Number(alive) >= processes * threads) return;
+    } catch {
+      // a process still starting
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the cluster did not have ${processes} processes serving in 120 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 function soakFigures(samples: { completed: number; rssMiB: number }[]): SoakFigures {

@@ -23,6 +23,8 @@ export interface Plan {
   bothSigned: Phase[];
   /** First and returning sign-ins at c=8 through a connection with license and role rules. */
   rules: Phase[];
+  /** First and returning sign-ins at c=8 against `npm run start:cluster` (empty when not run). */
+  cluster: Phase[];
   soak: Phase;
   all: Phase[];
 }
@@ -34,6 +36,8 @@ export interface PlanOptions {
   warmup: number;
   soak: number;
   soakConcurrency: number;
+  /** Whether the cluster phases are planned (BENCH_CLUSTER > 0). */
+  cluster: boolean;
   /**
    * Entra tenant ids of the connections: assertion signed, response and assertion signed, and
    * assertion signed with license and role rules.
@@ -77,6 +81,7 @@ export function buildPlan(o: PlanOptions): Plan {
     Array.from({ length: count }, (_, k) => created[(offset + k) % created.length] as Person);
   const both = people('both', n, o.tenants.both);
   const ruled = people('rules', n, o.tenants.rules);
+  const clustered = people('cluster', n, o.tenants.assertion);
 
   const plan: Omit<Plan, 'all'> = {
     warmup: [
@@ -93,6 +98,12 @@ export function buildPlan(o: PlanOptions): Plan {
       phase('first, license + role rules, c=8', 'assertion', true, 8, ruled, o.tenants.rules),
       phase('returning, license + role rules, c=8', 'assertion', false, 8, ruled, o.tenants.rules),
     ],
+    cluster: o.cluster
+      ? [
+          phase('first, cluster, c=8', 'assertion', true, 8, clustered),
+          phase('returning, cluster, c=8', 'assertion', false, 8, clustered),
+        ]
+      : [],
     soak: phase(
       'soak',
       'assertion',
@@ -107,7 +118,15 @@ export function buildPlan(o: PlanOptions): Plan {
   };
   return {
     ...plan,
-    all: [...plan.warmup, ...plan.first, ...plan.returning, ...plan.bothSigned, ...plan.rules, plan.soak],
+    all: [
+      ...plan.warmup,
+      ...plan.first,
+      ...plan.returning,
+      ...plan.bothSigned,
+      ...plan.rules,
+      ...plan.cluster,
+      plan.soak,
+    ],
   };
 }
 

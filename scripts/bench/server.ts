@@ -13,6 +13,10 @@ export interface ServerOptions {
   logFile: string;
   /** Directory for `--cpu-prof` output; null = no profiling. */
   cpuProfDir: string | null;
+  /** The entry (default src/server.ts; src/cluster.ts for `npm run start:cluster`). */
+  entry?: string;
+  /** More environment for the server (e.g. CLUSTER_PROCESSES). */
+  env?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -62,7 +66,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     '--import',
     'tsx',
-    path.join('src', 'server.ts'),
+    o.entry ?? path.join('src', 'server.ts'),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: o.repoRoot,
@@ -79,6 +83,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       LOG_LEVEL: 'warn',
       // Each ACS answer says how long validation, transforms and the database took.
       SERVER_TIMING: 'true',
+      ...o.env,
     },
     stdio: ['ignore', log, log],
   });
@@ -112,8 +117,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   return {
     pid,
-    rssMiB: () => readRssMiB(pid),
-    cpu: () => readCpu(pid),
+    rssMiB: () => readRssMiB(pid) + childrenOf(pid).reduce((sum, c) => sum + readRssMiB(c), 0),
+    cpu: () => withChildren(pid),
     stop: async () => {
       if (exited !== null) return;
       // SIGTERM: the server's own shutdown (and, when profiling, the profile written at exit).
@@ -123,6 +128,30 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       clearTimeout(timer);
     },
   };
+}
+
+/** The child processes of a process (a cluster primary's server processes). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** readCpu, with the children's CPU added (main thread: the sum of their main threads). */
+function withChildren(pid: number): CpuSnapshot {
+  const own = readCpu(pid);
+  for (const child of childrenOf(pid)) {
+    const c = readCpu(child);
+    own.mainSeconds += c.mainSeconds;
+    own.totalSeconds += c.totalSeconds;
+  }
+  return own;
 }
 
 /** CPU seconds used so far by a process's main thread and by all its threads, at a wall time. */

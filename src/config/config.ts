@@ -66,6 +66,16 @@ const EnvSchema = z.object({
   SAML_SP_DECRYPTION_CERT: z.string().min(1).optional(),
   // Off by default: stage durations are for the operator's own measurements, not for every IdP.
   SERVER_TIMING: z.enum(['true', 'false']).default('false'),
+  /** Bearer token of GET /metrics (Prometheus). Unset: the route answers 404. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** On SIGTERM: how long sign-ins and requests in flight may take to finish before the process exits. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** Retry-After (seconds) on 503 answers: the database unavailable, a validation past its deadline, shutting down. */
+  RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(2),
+  /** OpenTelemetry traces (OTLP over HTTP): off unless one of these is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('jitprov'),
 });
 
 /** A private key and the certificate that publishes its public half. */
@@ -107,6 +117,13 @@ export interface Config {
   readonly spDecryptionKey: PemKeyPair | null;
   /** ACS answers carry a Server-Timing header with the sign-in's stages. */
   readonly serverTiming: boolean;
+  /** GET /metrics bearer token; undefined = no /metrics route. */
+  readonly metricsToken: string | undefined;
+  readonly shutdownGraceMs: number;
+  readonly retryAfterSeconds: number;
+  /** Where traces go (the full OTLP/HTTP traces URL); undefined = tracing off. */
+  readonly otlpTracesEndpoint: string | undefined;
+  readonly otelServiceName: string;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +185,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     spSigningKey,
     spDecryptionKey,
     serverTiming: e.SERVER_TIMING === 'true',
+    metricsToken: e.METRICS_TOKEN,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    retryAfterSeconds: e.RETRY_AFTER_SECONDS,
+    otlpTracesEndpoint:
+      e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      (e.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`
+        : undefined),
+    otelServiceName: e.OTEL_SERVICE_NAME,
   });
 }
 

@@ -19,6 +19,7 @@ const SIGN_IN_CODES = new Set<ErrorCode>([
   'LINK_REFUSED',
   'USERNAME_TAKEN',
   'LICENSE_SEATS_EXHAUSTED',
+  'DATABASE_CONTENTION',
 ]);
 
 type ErrorFamily = new (

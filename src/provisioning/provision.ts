@@ -3,13 +3,13 @@ import type { Logger } from 'pino';
 import type { FieldChange, LicenseDecision, MappingFallback } from '../audit/provisioning-event.entity.js';
 import { ProvisioningEvent } from '../audit/provisioning-event.entity.js';
 import { newSessionToken } from '../auth/tokens.js';
-import { isRetryable } from '../db/errors.js';
 import { AppError, asAppError } from '../errors.js';
 import { planLicenses } from '../licenses/license-rules.js';
 import { type MappedValue, mapValues, valuesOrFailure } from '../mapping/engine.js';
 import type { TransformResult, TransformRunner } from '../mapping/transform-calls.js';
 import { transformItems } from '../mapping/transform-calls.js';
 import { contactValues, flattenContact, planContactWrite } from '../mapping/write-plan.js';
+import { inSpan } from '../metrics/tracing.js';
 import { rolesFor } from '../users/roles.js';
 import type { Configurations, ConnectionConfig } from './configuration.js';
 import type { Identified, Subject, Via } from './identity.js';
@@ -21,6 +21,8 @@ import {
   readContact,
   type Who,
 } from './provisioning.sql.js';
+import { committedBySession } from './recover.sql.js';
+import { TransientRetries } from './transient.js';
 
 /** How a road (a protocol's adapter) takes part in a provisioning. */
 export interface Road {
@@ -165,6 +167,8 @@ export function createProvisioning(deps: {
     let mapped: Mapped | null = null;
     let outdated = false;
     let transformsMs = 0;
+    const retries = new TransientRetries();
+    const session = road.session ? newSessionToken() : null;
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -193,7 +197,12 @@ export function createProvisioning(deps: {
             transformsMs = identified.timings.transformsMs + (performance.now() - started);
           }
           const writing = performance.now();
-          const r = await apply(config, identified, mapped, road, outdated);
+          const r = await inSpan('jitprov.transaction', { 'jitprov.attempt': attempt }, () =>
+            apply(config, identified as Identified, mapped as NonNullable<typeof mapped>, road, outdated, {
+              session,
+              connectionLost: retries.connectionLost,
+            }),
+          );
           return {
             ...r,
             timings: {
@@ -214,7 +223,7 @@ export function createProvisioning(deps: {
           }
           // Another person took the username meanwhile: the next run finds who holds it.
           if (e instanceof Retry && e.why === 'CONTENTION') continue;
-          if (isRetryable(e)) continue;
+          if (await retries.again(e, attempt)) continue;
           // A configuration read from memory may be behind the database: a refusal it caused is
           // confirmed against a fresh read first (once), and the road identifies again with it.
           const stale =
@@ -264,6 +273,10 @@ export function createProvisioning(deps: {
     { values: mapped, fallbacks, expressions }: Mapped,
     road: Road,
     outdated: boolean,
+    {
+      session,
+      connectionLost,
+    }: { session: ReturnType<typeof newSessionToken> | null; connectionLost: boolean },
   ): Promise<Omit<ProvisionResult, 'timings'>> {
     const { connection } = config;
     const { identity, credential } = identified;
@@ -278,7 +291,6 @@ export function createProvisioning(deps: {
     };
     const rules = ruleInput(config, identity, expressions);
     const create = planContactWrite(null, mapped);
-    const session = road.session ? newSessionToken() : null;
     const sessionExpiresAt = new Date(Date.now() + deps.sessionTtlSeconds * 1000);
     const input = (refresh: ProvisionInput['refresh'] | null): ProvisionInput => ({
       configVersion: connection.configVersion,
@@ -312,6 +324,10 @@ export function createProvisioning(deps: {
     } else {
       const refresh = connection.refreshOnLogin ? await planRefresh(em, who, mapped) : null;
       r = await provisionSql(em, input(refresh));
+    }
+    // A replay after a lost connection may be this sign-in's own attempt, committed unanswered.
+    if ('refusal' in r && r.refusal === 'REPLAY' && session && connectionLost) {
+      r = (await committedBySession(em, session.hash)) ?? r;
     }
     if ('refusal' in r) throw refusalError(r, identified, config);
     return {

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { AppError, asAppError } from '../errors.js';
+import { currentRequestId } from '../http/request-context.js';
+import { type SignInRecorder, silentRecorder } from '../metrics/recorder.js';
+import { inSpan, pastSpan } from '../metrics/tracing.js';
 import type { ConnectionConfig } from '../provisioning/configuration.js';
 import type { Identified, Via } from '../provisioning/identity.js';
 import type { Provisioning, ProvisionResult, Road } from '../provisioning/provision.js';
@@ -45,12 +48,56 @@ export function createSignInFlow(deps: {
   authnRequests: AuthnRequests;
   spKeys: SpKeyStore;
   logger: Logger;
+  /** Where each sign-in's outcome and stage times are reported (the metrics). */
+  recorder?: SignInRecorder;
 }) {
   const { config } = deps;
+  const recorder = deps.recorder ?? silentRecorder;
   const maxResponseBytes = config.samlMaxResponseBytes;
   const sp = { spEntityId: config.spEntityId, acsUrl: config.acsUrl };
 
+  /** One sign-in, its outcome and stages reported to the recorder. */
   async function handle(req: SignInRequest): Promise<SignInResult> {
+    const requestId = currentRequestId();
+    return inSpan(
+      'jitprov.acs',
+      { 'jitprov.via': req.via, ...(requestId ? { 'jitprov.request_id': requestId } : {}) },
+      async (span) => {
+        const result = await measured(req);
+        span.setAttributes({
+          'jitprov.outcome': result.created ? 'created' : 'signed_in',
+          'jitprov.connection_id': result.connectionId,
+          'jitprov.user_id': result.userId,
+        });
+        return result;
+      },
+    );
+  }
+
+  async function measured(req: SignInRequest): Promise<SignInResult> {
+    const started = performance.now();
+    try {
+      const result = await run(req);
+      const t = result.timings;
+      recorder.signIn({
+        via: req.via,
+        outcome: result.created ? 'created' : 'signed_in',
+        stages: { validationMs: t.identifyMs, transformsMs: t.transformsMs, dbMs: t.databaseMs },
+        totalMs: performance.now() - started,
+      });
+      return result;
+    } catch (e) {
+      recorder.signIn({
+        via: req.via,
+        outcome: 'refused',
+        code: asAppError(e).code,
+        totalMs: performance.now() - started,
+      });
+      throw e;
+    }
+  }
+
+  async function run(req: SignInRequest): Promise<SignInResult> {
     let issuer: string | null = null;
     let encrypted = false;
     let start: ConnectionConfig | null = null;
@@ -94,30 +141,38 @@ export function createSignInFlow(deps: {
       subject: { issuer, nameId: null, credentialId: null },
       async identify({ connection, transforms }): Promise<Identified> {
         const started = performance.now();
+        const decryptionKey = encrypted ? (await deps.spKeys.get()).decryption.privateKeyPem : null;
         const {
           assertion: a,
           transforms: results,
           timings,
-        } = await deps.workers.validate({
-          base64,
-          maxResponseBytes,
-          // Plain data: entities do not cross threads.
-          trust: {
-            id: connection.id,
-            entityId: connection.entityId,
-            certificates: connection.certificates.map(({ pem, fingerprintSha256 }) => ({
-              pem,
-              fingerprintSha256,
-            })),
-            wantResponseSigned: connection.wantResponseSigned,
-            clockSkewSeconds: connection.clockSkewSeconds,
-            nameIdFormat: connection.nameIdFormat ?? null,
-            allowSha1: connection.allowSha1,
-          },
-          sp,
-          ...(encrypted ? { decryptionKey: (await deps.spKeys.get()).decryption.privateKeyPem } : {}),
-          transforms,
-        });
+        } = await inSpan('jitprov.validation', { 'jitprov.connection_id': connection.id }, () =>
+          deps.workers.validate({
+            base64,
+            maxResponseBytes,
+            // Plain data: entities do not cross threads.
+            trust: {
+              id: connection.id,
+              entityId: connection.entityId,
+              certificates: connection.certificates.map(({ pem, fingerprintSha256 }) => ({
+                pem,
+                fingerprintSha256,
+              })),
+              wantResponseSigned: connection.wantResponseSigned,
+              clockSkewSeconds: connection.clockSkewSeconds,
+              nameIdFormat: connection.nameIdFormat ?? null,
+              allowSha1: connection.allowSha1,
+            },
+            sp,
+            ...(decryptionKey ? { decryptionKey } : {}),
+            transforms,
+          }),
+        );
+        // The mappings' transforms ran in the same worker job, right after the validation.
+        if (timings.transformsMs > 0) {
+          const end = performance.timeOrigin + performance.now();
+          pastSpan('jitprov.transforms', end - timings.transformsMs, end, { 'jitprov.in_worker': true });
+        }
         // An AuthnRequest is consumed once; without one, the connection's IdP-initiated setting is
         // what is checked, so that check runs again on a fresh configuration.
         if (!requestConsumed || a.inResponseTo === null) {

@@ -13,14 +13,14 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Floors, bottom first. A room imports its own floor's rooms or lower ones, never a higher one. */
 const FLOORS: readonly (readonly string[])[] = [
   ['kit', 'src/errors.ts', 'src/config', 'src/db', 'src/http'],
-  ['src/auth', 'src/plugins', 'src/saml'],
+  ['src/auth', 'src/metrics', 'src/plugins', 'src/saml'],
   ['src/graphql'],
   ['src/audit', 'src/connections'],
   ['src/users'],
   ['src/licenses', 'src/mapping'],
   ['src/provisioning', 'src/workers'],
   ['src/sign-in'],
-  ['src/orm.ts', 'src/schema.ts', 'src/app.ts', 'src/server.ts'],
+  ['src/orm.ts', 'src/schema.ts', 'src/app.ts', 'src/server.ts', 'src/cluster.ts'],
 ];
 
 function files(dir: string): string[] {
