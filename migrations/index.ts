@@ -11,6 +11,7 @@ import { Migration20261203090000ProvisioningFunctions } from './Migration2026120
 import { Migration20261203120000MappingSafety } from './Migration20261203120000_mapping_safety.js';
 import { Migration20261203140000IdentityLifecycle } from './Migration20261203140000_identity_lifecycle.js';
 import { Migration20261203150000AdminTokens } from './Migration20261203150000_admin_tokens.js';
+import { Migration20261203170000Scim } from './Migration20261203170000_scim.js';
 
 /** Append-only. Every file in this folder is listed here (a test holds them in step). */
 export const migrationsList: { name: string; class: Constructor<Migration> }[] = [
@@ -28,4 +29,5 @@ export const migrationsList: { name: string; class: Constructor<Migration> }[] =
   { name: 'Migration20261203120000_mapping_safety', class: Migration20261203120000MappingSafety },
   { name: 'Migration20261203140000_identity_lifecycle', class: Migration20261203140000IdentityLifecycle },
   { name: 'Migration20261203150000_admin_tokens', class: Migration20261203150000AdminTokens },
+  { name: 'Migration20261203170000_scim', class: Migration20261203170000Scim },
 ];

@@ -25,6 +25,7 @@ import { createProvisioning } from './provisioning/provision.js';
 import { createRedirectPolicy } from './saml/relay-state.js';
 import { createSpKeyStore } from './saml/sp-keys.js';
 import { schema } from './schema.js';
+import { createScimRoutes } from './scim/routes.js';
 import { createAuthnRequests } from './sign-in/authn-requests.js';
 import { createSignInFlow } from './sign-in/flow.js';
 import { createSamlRoutes, sessionCookieOf } from './sign-in/routes.js';
@@ -90,6 +91,7 @@ export function createApp({ config, orm, logger, workers, processMetrics }: AppD
   const authenticate = createAuthenticator({ orm, adminToken: config.adminToken });
   const refusals = createRefusalLog({ orm, logger });
   const saml = createSamlRoutes({ config, signIn, authnRequests, spKeys, logger });
+  const scim = createScimRoutes({ orm, provisioning, publicUrl: config.publicUrl, logger });
   const adminConsole = createConsoleRoute();
   const inactivity = createInactivityPolicy({ orm, logger });
   const services: Services = { plugins: workers.plugins, transforms: workers, signIn, inactivity };
@@ -170,6 +172,7 @@ export function createApp({ config, orm, logger, workers, processMetrics }: AppD
     if (pathname === '/saml/acs' && method === 'POST') return saml.acs(request);
     if (pathname === '/saml/metadata' && method === 'GET') return saml.metadata();
     if (pathname === '/saml/login' && method === 'GET') return saml.login(request);
+    if (pathname === '/scim/v2' || pathname.startsWith('/scim/v2/')) return scim.handle(request, pathname);
     if (pathname === '/' && method === 'GET') return landingPage(config);
     if (
       (pathname === '/admin' || pathname.startsWith('/admin/')) &&

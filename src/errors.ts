@@ -66,6 +66,7 @@ export const ErrorCodes = {
   IDENTITY_KEY_MISSING: 'the attribute the connection binds people by is missing',
   LINK_REFUSED: 'an existing user may not be linked to this person',
   USERNAME_TAKEN: "the person's new username belongs to another user",
+  USER_EXISTS: 'the user exists already',
   CONNECTION_DISABLED: 'connection disabled',
   MAPPING_INVALID: 'attribute mapping invalid',
   MAPPING_VALUE_INVALID: 'mapped value does not fit its column',
@@ -139,6 +140,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'CONFLICT':
     case 'SAML_REPLAY':
     case 'USERNAME_TAKEN':
+    case 'USER_EXISTS':
       return 409;
     case 'SAML_RESPONSE_TOO_LARGE':
       return 413;

@@ -13,6 +13,7 @@ import './users/roles.graphql.js';
 import './users/admin-tokens.graphql.js';
 import './licenses/license-rules.graphql.js';
 import './provisioning/inactivity.graphql.js';
+import './scim/scim.graphql.js';
 import './sign-in/acs.graphql.js';
 import './sign-in/preview.graphql.js';
 import './audit/audit.graphql.js';

@@ -65,6 +65,10 @@ export const IdpConnection = defineEntity({
     inactivityAction: p
       .enum(['BLOCK', 'RELEASE_SEATS', 'BLOCK_AND_RELEASE'] as const)
       .default('BLOCK_AND_RELEASE'),
+    /** SCIM 2.0 provisioning (src/scim) accepted for this connection, with its tokens. */
+    scimEnabled: p.boolean().default(false),
+    /** What a SCIM deactivation (active=false) or DELETE does: block (sessions end), and give back the seats or keep them. */
+    scimDeprovision: p.enum(['BLOCK', 'BLOCK_AND_RELEASE'] as const).default('BLOCK_AND_RELEASE'),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },

@@ -81,6 +81,14 @@ export const IdpConnectionRef = builder.node(builder.objectRef<IdpConnection>('I
       resolve: (c) => c.inactivityAction,
       description: 'What the inactivity policy does',
     }),
+    scimEnabled: t.exposeBoolean('scimEnabled', {
+      description: "SCIM 2.0 provisioning accepted at /scim/v2 with this connection's tokens (scimTokens)",
+    }),
+    scimDeprovision: t.field({
+      type: ScimDeprovisionEnum,
+      resolve: (c) => c.scimDeprovision,
+      description: 'What a SCIM deactivation (active=false) or DELETE does',
+    }),
     loginUrl: t.string({
       description: 'Where to send a browser for an SP-initiated sign-in through this connection',
       resolve: (c, _args, ctx) => `${ctx.config.publicUrl}/saml/login?connection=${c.id}`,
@@ -90,6 +98,12 @@ export const IdpConnectionRef = builder.node(builder.objectRef<IdpConnection>('I
   }),
 });
 
+const ScimDeprovisionEnum = builder.enumType('ScimDeprovision', {
+  values: {
+    BLOCK: { description: 'Block the user and end every session; keep their seats' },
+    BLOCK_AND_RELEASE: { description: 'Block the user, end every session and give back their seats' },
+  },
+});
 const IdentityKeyEnum = builder.enumType('IdentityKey', {
   values: {
     NAME_ID: { description: 'The NameID is the username and the key (a changed NameID is another user)' },
@@ -160,6 +174,10 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
       description: 'Days without a sign-in before the inactivity policy acts (null: never)',
     }),
     inactivityAction: t.field({ type: InactivityActionEnum, description: 'Default BLOCK_AND_RELEASE' }),
+    scimEnabled: t.boolean({
+      description: "Accept SCIM 2.0 provisioning with this connection's tokens (default false)",
+    }),
+    scimDeprovision: t.field({ type: ScimDeprovisionEnum, description: 'Default BLOCK_AND_RELEASE' }),
   }),
 });
 
@@ -194,6 +212,10 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
       description: 'Days without a sign-in before the inactivity policy acts (null: never)',
     }),
     inactivityAction: t.field({ type: InactivityActionEnum, description: 'Default BLOCK_AND_RELEASE' }),
+    scimEnabled: t.boolean({
+      description: "Accept SCIM 2.0 provisioning with this connection's tokens (default false)",
+    }),
+    scimDeprovision: t.field({ type: ScimDeprovisionEnum, description: 'Default BLOCK_AND_RELEASE' }),
   }),
 });
 

@@ -21,6 +21,8 @@ const Options = {
   identityKeyAttribute: z.string().trim().min(1).max(1024).nullish(),
   linkPolicy: z.enum(['USERNAME', 'EMAIL', 'NEVER']).nullish(),
   inactivityAction: z.enum(['BLOCK', 'RELEASE_SEATS', 'BLOCK_AND_RELEASE']).nullish(),
+  scimEnabled: z.boolean().nullish(),
+  scimDeprovision: z.enum(['BLOCK', 'BLOCK_AND_RELEASE']).nullish(),
 };
 // Days without a sign-in before the inactivity policy acts; null (on update) switches it off.
 const InactivityDays = z.number().int().min(1).max(3650);
@@ -114,6 +116,8 @@ export async function createConnection(em: EntityManager, raw: unknown): Promise
     linkPolicy: input.linkPolicy ?? 'USERNAME',
     inactivityDays: input.inactivityDays ?? null,
     inactivityAction: input.inactivityAction ?? 'BLOCK_AND_RELEASE',
+    scimEnabled: input.scimEnabled ?? false,
+    scimDeprovision: input.scimDeprovision ?? 'BLOCK_AND_RELEASE',
     enabled: true,
   });
   checkBinding(connection);
@@ -158,6 +162,8 @@ export async function updateConnection(em: EntityManager, raw: unknown): Promise
   connection.linkPolicy = input.linkPolicy ?? connection.linkPolicy;
   if (input.inactivityDays !== undefined) connection.inactivityDays = input.inactivityDays;
   connection.inactivityAction = input.inactivityAction ?? connection.inactivityAction;
+  connection.scimEnabled = input.scimEnabled ?? connection.scimEnabled;
+  connection.scimDeprovision = input.scimDeprovision ?? connection.scimDeprovision;
   checkBinding(connection);
   // The entity id never changes here, so only the name can collide.
   await flushOrConflict(em, null, connection.name);

@@ -1,11 +1,11 @@
 import type { AppError } from '../errors.js';
 import type { TransformResult } from '../mapping/transform-calls.js';
 
-/** The road a provisioning came by: a sign-in's SAML assertion (later also a SCIM write). */
-export type Source = 'saml';
+/** The road a provisioning came by: a sign-in's SAML assertion, or a SCIM write. */
+export type Source = 'saml' | 'scim';
 
 /** How it reached us, as the audit rows record it. */
-export type Via = 'ACS_POST' | 'GRAPHQL';
+export type Via = 'ACS_POST' | 'GRAPHQL' | 'SCIM';
 
 /** A person as a road has verified them, in the terms of no protocol. */
 export interface Identity {

@@ -32,6 +32,19 @@ export interface Road {
   /** What the audit says of a refusal that comes before `identify` tells more. */
   subject: Subject;
   /**
+   * A directory write (SCIM) rather than a sign-in: create only (a POST), and the status it sets
+   * (deprovisioning blocks, reactivation unblocks) with whether blocking gives back the seats.
+   */
+  directory?: {
+    /** The user the write is about (a SCIM resource id); left out on a create. */
+    userId?: string;
+    mustCreate?: boolean;
+    status?: 'ACTIVE' | 'BLOCKED';
+    releaseSeats?: boolean;
+    /** The directory's record of the person, written in the same transaction. */
+    record?: { resource: Record<string, unknown>; deleted: boolean };
+  };
+  /**
    * The verified identity, for this configuration of the connection (the SAML road validates the
    * response against it). Called again, with a fresh configuration, when the cached one was stale.
    */
@@ -99,6 +112,11 @@ function keyOf(config: ConnectionConfig, identity: Identified['identity']): stri
     );
   }
   return key;
+}
+
+/** What a directory write adds to the transaction's input (its user id travels as Who.userId). */
+function directoryInput({ userId: _, ...rest }: NonNullable<Road['directory']>): Partial<ProvisionInput> {
+  return rest;
 }
 
 /** The roles (by id) and license plan of one sign-in, by the connection's rules. */
@@ -285,6 +303,7 @@ export function createProvisioning(deps: {
     const who: Who = {
       connectionId: connection.id,
       username: identity.username,
+      ...(road.directory?.userId ? { userId: road.directory.userId } : {}),
       ...(key !== undefined ? { key } : {}),
       linkPolicy: connection.linkPolicy,
       ...(typeof email === 'string' ? { email } : {}),
@@ -296,6 +315,7 @@ export function createProvisioning(deps: {
       configVersion: connection.configVersion,
       ...who,
       ...rules,
+      ...(road.directory ? directoryInput(road.directory) : {}),
       via: road.via,
       ...(credential
         ? {
@@ -311,7 +331,8 @@ export function createProvisioning(deps: {
       ...(refresh ? { refresh } : {}),
       fallbacks,
       // What the person's attributes were, for checking a mapping change against recent sign-ins.
-      ...(connection.sampleSize > 0 ? { sample: identity.attributes } : {}),
+      // (Sign-ins only: a directory write's attributes are not what an IdP's assertion carries.)
+      ...(connection.sampleSize > 0 && !road.directory ? { sample: identity.attributes } : {}),
     });
     const em = deps.orm.em.fork();
     let r: Provisioned | { refusal: Refusal };
@@ -410,6 +431,8 @@ function refusalError(
         `user "${username}" exists and may not be linked to this person (link policy ${config.connection.linkPolicy})`,
         { linkPolicy: config.connection.linkPolicy },
       );
+    case 'USER_EXISTS':
+      return new AppError('USER_EXISTS', `user "${username}" exists already`);
     case 'USERNAME_TAKEN':
       return new AppError('USERNAME_TAKEN', `the new username "${username}" belongs to another user`);
     case 'LICENSE_SEATS_EXHAUSTED': {

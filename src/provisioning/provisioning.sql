@@ -48,6 +48,7 @@ end $$;
 --   USERNAME_TAKEN           a rename would give the person another user's username;
 --   USER_BLOCKED             the user is blocked;
 --   LICENSE_SEATS_EXHAUSTED  a rule that refuses without a seat found none (`license` names it);
+--   USER_EXISTS              `mustCreate` (a SCIM POST) and the person's user exists already;
 --   PLAN_OUTDATED            a refresh was planned against a contact that has changed since it was read;
 --   CONTENTION               a concurrent first sign-in took the username meanwhile (run it again).
 --
@@ -61,7 +62,12 @@ end $$;
 -- read (an admin-defined field as `custom.name`); licenses (left out: every available license to a new user, as a connection without rules
 -- does) {grant [{licenseId, ruleId, refuse}], revoke [{licenseId, ruleId}], notes [decisions made
 -- without the database]}; fallbacks (for the audit row); sample (optional: the attributes, kept as
--- the person's latest sign-in sample of this connection).
+-- the person's latest sign-in sample of this connection); mustCreate (refuse USER_EXISTS rather than
+-- update an existing user); status (ACTIVE or BLOCKED, set by a directory write such as SCIM
+-- instead of refusing a blocked user: blocking ends every session, and with releaseSeats gives back
+-- every seat; a blocked user takes no new seat, a reactivated one of a connection without license
+-- rules takes them as a new user does); userId (a directory write naming its user); record {resource, deleted} (a directory's record of
+-- the person, the SCIM resource, kept in scim_user).
 -- Output: userId, created, contactId, sessionId, licenses [{id, name}] (granted now), changes
 -- (a rename as a change of `username`), licenseDecisions, roles (names), outcome.
 create or replace function jitprov_provision(p jsonb) returns jsonb language plpgsql as $$
@@ -96,6 +102,7 @@ declare
   v_session uuid;
   v_refusal text;
   v_refused_license uuid;
+  v_reactivated boolean := false;
 begin
   begin
     select enabled, config_version, jit_enabled, refresh_on_login into v_enabled, v_version, v_jit, v_refresh
@@ -116,7 +123,14 @@ begin
 
     -- Who it is. By the stable key when the connection binds by one (a new NameID then renames the
     -- user), else by username. Locked: a rename and a sign-in of the old name meet here.
-    if v_key is not null then
+    if p->>'userId' is not null then
+      -- A directory write names the user (a SCIM resource id): no lookup by name or key.
+      select id, status, connection_id, username, external_key into v_user, v_status, v_owner, v_old_username, v_bound
+        from app_user where id = (p->>'userId')::uuid for update;
+      if v_user is null then
+        raise sqlstate 'JP001' using detail = 'STALE_CONFIGURATION';
+      end if;
+    elsif v_key is not null then
       select id, status, connection_id, username, external_key into v_user, v_status, v_owner, v_old_username, v_bound
         from app_user where connection_id = v_connection and external_key = v_key for update;
     else
@@ -184,7 +198,25 @@ begin
     if v_owner is not null and v_owner <> v_connection then
       raise sqlstate 'JP001' using detail = 'OTHER_CONNECTION';
     end if;
-    if v_status = 'BLOCKED' then
+    -- A directory's create of a person it already holds (a JIT user it has not seen is adopted).
+    if not v_created and coalesce((p->>'mustCreate')::boolean, false)
+       and exists (select from scim_user s where s.user_id = v_user and s.deleted_at is null) then
+      raise sqlstate 'JP001' using detail = 'USER_EXISTS';
+    end if;
+    if p->>'status' is not null then
+      if v_status is distinct from p->>'status' then
+        v_reactivated := v_status = 'BLOCKED';
+        update app_user set status = p->>'status' where id = v_user;
+        if not v_created then
+          v_rename := v_rename || jsonb_build_array(jsonb_build_object(
+            'column', 'status', 'old', v_status, 'new', p->>'status', 'mappingId', null));
+        end if;
+      end if;
+      v_status := p->>'status';
+      if v_status = 'BLOCKED' then
+        update user_session set revoked_at = now() where user_id = v_user and revoked_at is null;
+      end if;
+    elsif v_status = 'BLOCKED' then
       raise sqlstate 'JP001' using detail = 'USER_BLOCKED';
     end if;
     if not v_created then
@@ -196,7 +228,7 @@ begin
         raise sqlstate 'JP001' using detail = 'USERNAME_TAKEN';
       end;
       if v_old_username is distinct from v_username then
-        v_rename := jsonb_build_array(jsonb_build_object(
+        v_rename := v_rename || jsonb_build_array(jsonb_build_object(
           'column', 'username', 'old', v_old_username, 'new', v_username, 'mappingId', null));
       end if;
     end if;
@@ -241,8 +273,15 @@ begin
     end if;
 
     -- Seats last but the audit row: a provisioning holds these rows' locks until it commits.
-    if p->'licenses' is null then
-      if v_created then
+    if v_status = 'BLOCKED' then
+      -- Deprovisioned: no new seat; the held ones given back when the policy says so.
+      if coalesce((p->>'releaseSeats')::boolean, false) then
+        select coalesce(jsonb_agg(jsonb_build_object('licenseId', s.id, 'license', s.name, 'ruleId', null,
+                 'decision', 'REVOKED')), '[]'::jsonb)
+          into v_decisions from jitprov_release_seats(v_user, null) s;
+      end if;
+    elsif p->'licenses' is null then
+      if v_created or v_reactivated then
         select coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name) order by s.name), '[]'::jsonb)
           into v_licenses from jitprov_take_seats(v_user, null) s;
         select coalesce(jsonb_agg(jsonb_build_object('licenseId', l->'id', 'license', l->'name', 'ruleId', null,
@@ -275,6 +314,16 @@ begin
             (select name from license where id = (v_item->>'licenseId')::uuid), 'ruleId', v_item->'ruleId', 'decision', 'NO_SEAT');
         end if;
       end loop;
+    end if;
+
+    -- A directory's record of the person (the SCIM resource), written with everything else.
+    if p->'record' is not null then
+      insert into scim_user (user_id, connection_id, resource, deleted_at)
+        values (v_user, v_connection, p->'record'->'resource',
+                case when (p->'record'->>'deleted')::boolean then now() end)
+        on conflict (user_id) do update
+          set resource = excluded.resource, connection_id = excluded.connection_id,
+              deleted_at = excluded.deleted_at, updated_at = now();
     end if;
 
     -- Rewritten only when it says something new: an unchanged sample leaves no dead row behind.

@@ -17,6 +17,8 @@ export interface Who {
   username: string;
   /** The stable key of a connection that binds people by one. */
   key?: string;
+  /** A directory write names its user (a SCIM resource id). */
+  userId?: string;
   linkPolicy: IdpConnection['linkPolicy'];
   /** The mapped email address (what the EMAIL link policy matches). */
   email?: string;
@@ -32,6 +34,14 @@ export interface ProvisionInput extends Who {
   groupOverage?: boolean;
   /** Left out: every available license to a new user (a connection without license rules). */
   licenses?: LicensePlan;
+  /** A directory write (SCIM): refuse USER_EXISTS instead of updating an existing user. */
+  mustCreate?: boolean;
+  /** A directory write sets the status instead of refusing a blocked user; BLOCKED ends every session. */
+  status?: 'ACTIVE' | 'BLOCKED';
+  /** With status BLOCKED: give back every seat the user holds. */
+  releaseSeats?: boolean;
+  /** A directory's record of the person (the SCIM resource); deleted: no longer served. */
+  record?: { resource: Record<string, unknown>; deleted: boolean };
   via: string;
   credential?: { issuer: string; id: string; expiresAt: string };
   session?: { hash: string; expiresAt: string };
@@ -58,6 +68,7 @@ export type Refusal =
   | 'USERNAME_TAKEN'
   | 'USER_BLOCKED'
   | 'LICENSE_SEATS_EXHAUSTED'
+  | 'USER_EXISTS'
   | 'PLAN_OUTDATED'
   | 'CONTENTION';
 
@@ -110,6 +121,7 @@ export async function readContact(
 async function findUser(em: EntityManager, who: Who): Promise<string | null> {
   const first = async (sql: string, params: unknown[]) =>
     (await em.execute<{ id: string }[]>(sql, params))[0]?.id ?? null;
+  if (who.userId !== undefined) return first('select id from app_user where id = ?', [who.userId]);
   if (who.key === undefined) return first('select id from app_user where username = ?', [who.username]);
   const bound = await first('select id from app_user where connection_id = ? and external_key = ?', [
     who.connectionId,

@@ -19,7 +19,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['src/users'],
   ['src/licenses', 'src/mapping'],
   ['src/provisioning', 'src/workers'],
-  ['src/sign-in'],
+  ['src/sign-in', 'src/scim'],
   ['src/orm.ts', 'src/schema.ts', 'src/app.ts', 'src/server.ts', 'src/cluster.ts'],
 ];
 
