@@ -31,6 +31,23 @@ export class Migration20261203170000Scim extends Migration {
     this.addSql(
       `alter table "idp_connection" add column "scim_enabled" boolean not null default false, add column "scim_deprovision" text check ("scim_deprovision" in ('BLOCK', 'BLOCK_AND_RELEASE')) not null default 'BLOCK_AND_RELEASE'`,
     );
+    this.addSql(
+      `create table "scim_group" ("id" uuid not null default gen_random_uuid(), "connection_id" uuid not null, "display_name" varchar(256) not null, "external_id" varchar(512) null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), constraint "scim_group_pkey" primary key ("id"))`,
+    );
+    this.addSql(`create index "scim_group_connection_id_index" on "scim_group" ("connection_id")`);
+    this.addSql(
+      `create table "scim_group_member" ("group_id" uuid not null, "user_id" uuid not null, constraint "scim_group_member_pkey" primary key ("group_id", "user_id"))`,
+    );
+    this.addSql(`create index "scim_group_member_user_id_index" on "scim_group_member" ("user_id")`);
+    this.addSql(
+      `alter table "scim_group" add constraint "scim_group_connection_id_foreign" foreign key ("connection_id") references "idp_connection" ("id") on update cascade on delete cascade`,
+    );
+    this.addSql(
+      `alter table "scim_group_member" add constraint "scim_group_member_group_id_foreign" foreign key ("group_id") references "scim_group" ("id") on update cascade on delete cascade`,
+    );
+    this.addSql(
+      `alter table "scim_group_member" add constraint "scim_group_member_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade`,
+    );
     // src/provisioning/provisioning.sql
     this.addSql(`create or replace function jitprov_write_contact(p_user uuid, p_contact uuid, p_values jsonb) returns uuid
   language plpgsql as $$

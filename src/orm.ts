@@ -13,7 +13,7 @@ import { LicenseRule } from './licenses/license-rule.entity.js';
 import { AttributeMapping } from './mapping/mapping.entity.js';
 import { SignInSample } from './mapping/sign-in-sample.entity.js';
 import { ConsumedAssertion } from './provisioning/consumed-assertion.entity.js';
-import { ScimToken, ScimUser } from './scim/scim.entity.js';
+import { ScimGroup, ScimGroupMember, ScimToken, ScimUser } from './scim/scim.entity.js';
 import { AuthnRequest } from './sign-in/authn-request.entity.js';
 import { ContactFieldDefinition } from './users/contact-field.entity.js';
 import { Role, RoleRule, UserRole } from './users/role.entity.js';
@@ -48,6 +48,8 @@ export const entities = [
   AdminToken,
   ScimToken,
   ScimUser,
+  ScimGroup,
+  ScimGroupMember,
 ];
 
 export interface OrmOptions {

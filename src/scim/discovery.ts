@@ -1,6 +1,8 @@
 import { ENTERPRISE_SCHEMA, USER_SCHEMA } from './resource.js';
 
-/** RFC 7644 §4 discovery: what this service provider supports, honestly (no Groups yet, no bulk, no sort). */
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+
+/** RFC 7644 §4 discovery: what this service provider supports, honestly (no bulk, no sort, no etags). */
 export function discovery(path: string, baseUrl: string): Record<string, unknown> | null {
   const lower = path.toLowerCase();
   if (lower === '/serviceproviderconfig') {
@@ -27,8 +29,16 @@ export function discovery(path: string, baseUrl: string): Record<string, unknown
   if (lower === '/resourcetypes') {
     return {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
-      totalResults: 1,
+      totalResults: 2,
       Resources: [
+        {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+          id: 'Group',
+          name: 'Group',
+          endpoint: '/Groups',
+          schema: GROUP_SCHEMA,
+          meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
+        },
         {
           schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
           id: 'User',
@@ -55,8 +65,24 @@ export function discovery(path: string, baseUrl: string): Record<string, unknown
     });
     return {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
-      totalResults: 2,
+      totalResults: 3,
       Resources: [
+        {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+          id: GROUP_SCHEMA,
+          name: 'Group',
+          attributes: [
+            attr('displayName', { required: true }),
+            attr('externalId', { caseExact: true }),
+            {
+              ...attr('members', { type: 'complex', multiValued: true }),
+              subAttributes: [
+                attr('value', { caseExact: true }),
+                attr('display', { mutability: 'readOnly' }),
+              ],
+            },
+          ],
+        },
         {
           schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
           id: USER_SCHEMA,

@@ -39,3 +39,29 @@ export const ScimUser = defineEntity({
   },
 });
 export type ScimUser = InferEntity<typeof ScimUser>;
+
+/** A group the IdP's SCIM client pushed; its members' groups feed role rules and group license rules. */
+export const ScimGroup = defineEntity({
+  name: 'ScimGroup',
+  tableName: 'scim_group',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    connection: p.manyToOne(IdpConnection).index().deleteRule('cascade'),
+    displayName: p.string().length(256),
+    /** Entra sends the group's object id here: what its SAML groups claim carries too. */
+    externalId: p.string().length(512).nullable(),
+    createdAt: createdAtProperty(),
+    updatedAt: updatedAtProperty(),
+  },
+});
+export type ScimGroup = InferEntity<typeof ScimGroup>;
+
+export const ScimGroupMember = defineEntity({
+  name: 'ScimGroupMember',
+  tableName: 'scim_group_member',
+  properties: {
+    group: p.manyToOne(ScimGroup).primary().deleteRule('cascade'),
+    user: p.manyToOne(User).primary().index().deleteRule('cascade'),
+  },
+});
+export type ScimGroupMember = InferEntity<typeof ScimGroupMember>;

@@ -26,7 +26,13 @@ const LISTS: Record<string, string> = { emails: 'emails', phonenumbers: 'phoneNu
 
 const escapeLike = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function compare(sql: string, caseExact: boolean, op: string, value: unknown, params: unknown[]): string {
+export function compare(
+  sql: string,
+  caseExact: boolean,
+  op: string,
+  value: unknown,
+  params: unknown[],
+): string {
   if (op === 'pr') return `(${sql} is not null and ${sql} <> '')`;
   if (typeof value !== 'string')
     throw new ScimError(400, `"${op}" compares with a string here`, 'invalidFilter');

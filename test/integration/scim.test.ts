@@ -85,7 +85,7 @@ describe('SCIM discovery and tokens', () => {
       filter: { supported: true, maxResults: 200 },
       bulk: { supported: false },
     });
-    expect((await scim('GET', '/ResourceTypes')).body.totalResults).toBe(1);
+    expect((await scim('GET', '/ResourceTypes')).body.totalResults).toBe(2);
     expect(((await scim('GET', '/Schemas')).body.Resources as { id: string }[]).map((s) => s.id)).toContain(
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
     );
@@ -336,7 +336,6 @@ describe('SCIM operations and refusals', () => {
         'invalidSyntax',
       ],
       ['GET', '/Users/00000000-0000-0000-0000-000000000000', undefined, 404, 'noTarget'],
-      ['GET', '/Groups', undefined, 501, undefined],
     ];
     for (const [method, path, body, status, scimType] of cases) {
       const r = await scim(method, path, body);
@@ -396,4 +395,121 @@ describe('SCIM operations and refusals', () => {
     expect(post.status).toBe(201);
     expect(post.body.id).toBe(dbId((saml.body.user as { id: string }).id));
   });
+});
+
+describe('SCIM Groups', () => {
+  const G = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+  const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+  const newUser = async (userName: string) => {
+    const r = await scim('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName,
+      externalId: `oid-${userName}`,
+    });
+    expect(r.status).toBe(201);
+    return String(r.body.id);
+  };
+
+  it('members feed the role rules like the SAML groups claim: added in a batch, removed by a value filter', async () => {
+    const role = await gql<{ createRole: { id: string } }>(
+      t.app,
+      `mutation { createRole(input: { name: "scim-editor" }) { ... on Role { id } } }`,
+    );
+    const rules = await gql<{ setRoleRules: { __typename: string } }>(
+      t.app,
+      `mutation($c: ID!, $r: [RoleRuleInput!]!) { setRoleRules(connectionId: $c, rules: $r, force: true) { __typename } }`,
+      { c: connectionId, r: [{ groupValue: 'grp-oid-editors', roleId: role.data!.createRole.id }] },
+    );
+    expect(rules.data?.setRoleRules.__typename).toBe('MutationSetRoleRulesSuccess');
+    const a = await newUser('member-a@contoso.example');
+    const b = await newUser('member-b@contoso.example');
+
+    const created = await scim('POST', '/Groups', {
+      schemas: [G],
+      displayName: 'Editors',
+      externalId: 'grp-oid-editors',
+      members: [{ value: a }],
+    });
+    expect(created.status).toBe(201);
+    const gid = String(created.body.id);
+    expect(created.body.members).toEqual([
+      expect.objectContaining({ value: a, display: 'member-a@contoso.example' }),
+    ]);
+    expect((await scim('POST', '/Groups', { schemas: [G], displayName: 'editors' })).body).toMatchObject({
+      status: '409',
+      scimType: 'uniqueness',
+    });
+
+    const roles = async (id: string) =>
+      (
+        await t.sql<{ name: string }>(
+          'select r.name from user_role ur join role r on r.id = ur.role_id where ur.user_id = $1',
+          [id],
+        )
+      ).map((r) => r.name);
+    expect(await roles(a)).toEqual(['scim-editor']);
+    expect(await roles(b)).toEqual([]);
+
+    const add = await scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Add', path: 'members', value: [{ value: b }] }],
+    });
+    expect(add.status).toBe(200);
+    expect(await roles(b)).toEqual(['scim-editor']);
+    const remove = await scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Remove', path: `members[value eq "${a}"]` }],
+    });
+    expect(remove.status).toBe(200);
+    expect(await roles(a)).toEqual([]);
+    expect(await roles(b)).toEqual(['scim-editor']);
+
+    const found = await scim(
+      'GET',
+      `/Groups?filter=${encodeURIComponent('displayName eq "Editors"')}&excludedAttributes=members`,
+    );
+    expect(found.body.totalResults).toBe(1);
+    expect((found.body.Resources as Record<string, unknown>[])[0]!.members).toBeUndefined();
+    const renamed = await scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', value: { displayName: 'Editors (all)' } }],
+    });
+    expect(renamed.body.displayName).toBe('Editors (all)');
+    expect(
+      (
+        await scim('PATCH', `/Groups/${gid}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: 'not-a-user' }] }],
+        })
+      ).body,
+    ).toMatchObject({ scimType: 'invalidValue' });
+
+    expect((await scim('DELETE', `/Groups/${gid}`)).status).toBe(204);
+    expect(await roles(b)).toEqual([]);
+    expect((await scim('GET', `/Groups/${gid}`)).status).toBe(404);
+  });
+
+  it('a 1,000-member PATCH adds them all in one request', async () => {
+    const ids: string[] = [];
+    const rows = await t.sql<{ id: string }>(
+      `insert into app_user (username, connection_id) select 'bulk' || i || '@contoso.example', $1 from generate_series(1, 1000) i returning id`,
+      [dbId(connectionId)],
+    );
+    for (const r of rows) ids.push(r.id);
+    await t.sql(
+      `insert into scim_user (user_id, connection_id, resource) select id, $1, jsonb_build_object('schemas', jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'), 'userName', username, 'externalId', 'oid-' || username) from app_user where username like 'bulk%'`,
+      [dbId(connectionId)],
+    );
+    const g = await scim('POST', '/Groups', { schemas: [G], displayName: 'Bulk' });
+    const r = await scim('PATCH', `/Groups/${g.body.id}?excludedAttributes=members`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }],
+    });
+    expect(r.status).toBe(200);
+    const [n] = await t.sql<{ n: string }>(
+      'select count(*) as n from scim_group_member where group_id = $1',
+      [g.body.id],
+    );
+    expect(Number(n!.n)).toBe(1000);
+  }, 120_000);
 });
