@@ -10,6 +10,7 @@
  *   BENCH_SOAK_WARMUP    sign-ins before the soak's first RSS sample, so that it starts from the
  *                        steady state rather than from whatever the previous phases left (2000)
  *   BENCH_CONTACTS       contacts seeded for the GraphQL page (100000)
+ *   BENCH_SCIM           SCIM creates, then as many PATCHes, at c=8 (1000; 0 skips them)
  *   BENCH_PHASE_SECONDS  time limit of one sign-in phase (90)
  *   BENCH_SOAK_SECONDS   time limit of the soak (600)
  *   BENCH_CLUSTER        processes of the "every core" phases (`npm run start:cluster`, first and
@@ -41,6 +42,7 @@ import {
   summaryRow,
   writeJson,
 } from './report.js';
+import { scimPhase } from './scim.js';
 import { seedContacts } from './seed.js';
 import {
   cpuBetween,
@@ -79,6 +81,7 @@ const settings = {
   contactQueries: { warmup: 20, timed: 200 },
   soakConcurrency: 8,
   soakSampleEvery: 1000,
+  scim: int('BENCH_SCIM', 1000),
   /** Processes of the cluster phase (`npm run start:cluster`); 0 = no cluster phase. */
   cluster: int('BENCH_CLUSTER', availableParallelism()),
 };
@@ -209,6 +212,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   );
   const api = adminApi(port, adminToken);
   let ruled: string | null = null;
+  let scimConnection: string | null = null;
   for (const [mode, tenant] of Object.entries(tenants)) {
     const metadataXml = buildEntraMetadata({
       entityId: issuerOf(tenant),
@@ -218,6 +222,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     const id = await createConnection(api, `Bench Entra (${mode})`, metadataXml, mode === 'both');
     await addMappings(api, id);
     if (mode === 'rules') ruled = id;
+    if (mode === 'assertion') scimConnection = id;
   }
   const crm = await createLicense(api, 'CRM', null);
   const analytics = await createLicense(api, 'Analytics', 1_000_000);
@@ -286,6 +291,31 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   for (const p of [...plan.first, ...plan.returning, ...plan.bothSigned, ...plan.rules]) {
     await sample(p.mode);
     measured.push({ phase: p, result: await runPhase(p) });
+  }
+
+  // --- SCIM: creates and PATCHes through the same core -------------------------------------------
+  let scimRows: Row[] = [];
+  if (scimConnection && settings.scim > 0) {
+    progress(`SCIM: ${settings.scim} POST /Users, then ${settings.scim} PATCH /Users/{id}, c=8`);
+    const f = await scimPhase(api, port, scimConnection, runId, settings.scim);
+    progress(
+      `  creates ${f.creates.perSecond.toFixed(1)}/s (p99 ${f.creates.p99.toFixed(1)} ms, ${f.creates.failed} failed), ` +
+        `patches ${f.patches.perSecond.toFixed(1)}/s (p99 ${f.patches.p99.toFixed(1)} ms, ${f.patches.failed} failed)`,
+    );
+    scimRows = [
+      summaryRow('SCIM', 'POST /Users (create), c=8', { ...f.creates, n: f.creates.n }),
+      summaryRow('SCIM', 'PATCH /Users/{id} (2 replaces), c=8', { ...f.patches, n: f.patches.n }),
+    ];
+    const firstC8 = measured.find((m) => m.phase.name === 'first, c=8')?.result;
+    if (firstC8 && firstC8.perSecond > 0) {
+      notes.push(
+        `SCIM against the SAML road (first sign-ins, c=8, ${firstC8.perSecond.toFixed(1)}/s): creates ` +
+          `${(f.creates.perSecond / firstC8.perSecond).toFixed(2)}×, patches ${(f.patches.perSecond / firstC8.perSecond).toFixed(2)}×` +
+          (f.creates.failed + f.patches.failed > 0
+            ? `; ${f.creates.failed + f.patches.failed} SCIM requests failed`
+            : ''),
+      );
+    }
   }
 
   // --- GraphQL contacts page --------------------------------------------------------------------
@@ -480,6 +510,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
       ...floorRows,
       ...signIns.map((s) => s.row),
       ...clusterRows,
+      ...scimRows,
       ...contactRows,
       ...(soakRow ? [soakRow] : []),
     ],
