@@ -98,8 +98,22 @@ export const BENCH_MAPPINGS: Record<string, unknown>[] = [
   },
 ];
 
-export async function addMappings(api: AdminApi, connectionId: string): Promise<void> {
-  for (const mapping of BENCH_MAPPINGS) {
+/** The same contact fields as BENCH_MAPPINGS' COPY ones, from SCIM attribute paths. */
+export const SCIM_MAPPINGS: Record<string, unknown>[] = [
+  { attributeName: 'name.givenName', column: 'givenName' },
+  { attributeName: 'name.familyName', column: 'surname' },
+  { attributeName: 'displayName', column: 'fullName' },
+  { attributeName: 'emails[type eq "work"].value', column: 'email', required: true },
+  { attributeName: 'department', column: 'department' },
+  { attributeName: 'employeeNumber', column: 'employeeId' },
+];
+
+export async function addMappings(
+  api: AdminApi,
+  connectionId: string,
+  mappings: readonly Record<string, unknown>[] = BENCH_MAPPINGS,
+): Promise<void> {
+  for (const mapping of mappings) {
     const r = await api.gql<{ addAttributeMapping: Union }>(
       `mutation($input: AddAttributeMappingInput!) { addAttributeMapping(input: $input) {
          __typename ... on AttributeMapping { id } ... on InputError { code message path } } }`,

@@ -76,7 +76,7 @@ export async function floorB(databaseUrl: string, count: number, warmup: number)
     // The bench's own data goes: the jitprov phases start from an empty schema.
     await client.query(
       `truncate consumed_assertion, provisioning_event, user_session, license_grant, user_role, contact,
-         app_user, license_rule, license, role_rule, attribute_mapping, sign_in_sample, authn_request, idp_connection`,
+         app_user, license_rule, license, role_rule, attribute_mapping, sign_in_sample, authn_request, idp_connection cascade`,
     );
     await client.end();
   }

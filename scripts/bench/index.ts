@@ -26,7 +26,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildEntraMetadata, generateIdpKeyPair } from '../demo-idp/index.js';
-import { addMappings, addRules, adminApi, createConnection, createLicense } from './admin.js';
+import { addMappings, addRules, adminApi, createConnection, createLicense, SCIM_MAPPINGS } from './admin.js';
 import { contactsPage } from './contacts.js';
 import { createBenchDatabase, migrate } from './database.js';
 import { validationFloors } from './floor-a.js';
@@ -212,7 +212,6 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
   );
   const api = adminApi(port, adminToken);
   let ruled: string | null = null;
-  let scimConnection: string | null = null;
   for (const [mode, tenant] of Object.entries(tenants)) {
     const metadataXml = buildEntraMetadata({
       entityId: issuerOf(tenant),
@@ -222,7 +221,6 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     const id = await createConnection(api, `Bench Entra (${mode})`, metadataXml, mode === 'both');
     await addMappings(api, id);
     if (mode === 'rules') ruled = id;
-    if (mode === 'assertion') scimConnection = id;
   }
   const crm = await createLicense(api, 'CRM', null);
   const analytics = await createLicense(api, 'Analytics', 1_000_000);
@@ -295,9 +293,21 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
 
   // --- SCIM: creates and PATCHes through the same core -------------------------------------------
   let scimRows: Row[] = [];
-  if (scimConnection && settings.scim > 0) {
+  if (settings.scim > 0) {
     progress(`SCIM: ${settings.scim} POST /Users, then ${settings.scim} PATCH /Users/{id}, c=8`);
-    const f = await scimPhase(api, port, scimConnection, runId, settings.scim);
+    const scimTenant = randomUUID();
+    const scimId = await createConnection(
+      api,
+      'Bench Entra (SCIM)',
+      buildEntraMetadata({
+        entityId: issuerOf(scimTenant),
+        ssoUrl: `https://login.microsoftonline.com/${scimTenant}/saml2`,
+        certPems: [key.certPem],
+      }),
+      false,
+    );
+    await addMappings(api, scimId, SCIM_MAPPINGS);
+    const f = await scimPhase(api, port, scimId, runId, settings.scim);
     progress(
       `  creates ${f.creates.perSecond.toFixed(1)}/s (p99 ${f.creates.p99.toFixed(1)} ms, ${f.creates.failed} failed), ` +
         `patches ${f.patches.perSecond.toFixed(1)}/s (p99 ${f.patches.p99.toFixed(1)} ms, ${f.patches.failed} failed)`,

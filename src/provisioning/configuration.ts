@@ -90,8 +90,11 @@ export function createConfigurations(orm: MikroORM) {
     async byEntityId(entityId: string): Promise<ConnectionConfig | null> {
       return byEntityId.get(entityId) ?? load({ entityId });
     },
-    /** The configuration of the connection with this id, read (roads that name the connection by id). */
-    byId: (id: string) => load({ id }),
+    /** The configuration of the connection with this id (roads that name the connection by id): from memory when there. */
+    async byId(id: string): Promise<ConnectionConfig | null> {
+      for (const config of byEntityId.values()) if (config.connection.id === id) return config;
+      return load({ id });
+    },
     /** Reads a configuration again, whatever memory holds; null when the connection is gone. */
     reload: (config: ConnectionConfig) => load({ id: config.connection.id }),
     /** Whether a cached configuration is still the database's (one indexed read). */
