@@ -63,16 +63,15 @@ export async function applyInactivity(
   );
   const done: { userId: string; username: string; blocked: boolean; released: string[] }[] = [];
   for (const row of rows) {
-    const current = row;
     let released: string[] = [];
-    if (current.block) {
+    if (row.block) {
       await tx.execute(`update app_user set status = 'BLOCKED' where id = ?`, [row.user_id]);
       await tx.execute(
         `update user_session set revoked_at = now() where user_id = ? and revoked_at is null`,
         [row.user_id],
       );
     }
-    if (current.release) {
+    if (row.release) {
       released = (
         await tx.execute<{ name: string }[]>('select name from jitprov_release_seats(?, null)', [row.user_id])
       ).map((r) => r.name);
@@ -82,11 +81,11 @@ export async function applyInactivity(
        values ('inactivity-policy', 'user.inactive', 'User', ?, ?::jsonb, ?::jsonb)`,
       [
         row.user_id,
-        JSON.stringify({ lastLoginAt: row.last_login_at, status: current.block ? 'ACTIVE' : undefined }),
-        JSON.stringify({ blocked: current.block, licensesReleased: released, action: row.action }),
+        JSON.stringify({ lastLoginAt: row.last_login_at, status: row.block ? 'ACTIVE' : undefined }),
+        JSON.stringify({ blocked: row.block, licensesReleased: released, action: row.action }),
       ],
     );
-    done.push({ userId: row.user_id, username: row.username, blocked: current.block, released });
+    done.push({ userId: row.user_id, username: row.username, blocked: row.block, released });
   }
   return done;
 }

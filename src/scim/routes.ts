@@ -162,24 +162,7 @@ export function createScimRoutes(deps: {
     const method = request.method;
     if (id === null && method === 'GET') {
       const url = new URL(request.url);
-      let filter: Filter | null = null;
-      const raw = url.searchParams.get('filter');
-      if (raw) {
-        try {
-          filter = parse(raw);
-        } catch (e) {
-          throw new ScimError(
-            400,
-            `the filter does not parse: ${e instanceof Error ? e.message : 'invalid'}`,
-            'invalidFilter',
-          );
-        }
-      }
-      const startIndex = Math.max(1, Number.parseInt(url.searchParams.get('startIndex') ?? '1', 10) || 1);
-      const count = Math.min(
-        MAX_RESULTS,
-        Math.max(0, Number.parseInt(url.searchParams.get('count') ?? String(MAX_RESULTS), 10) || 0),
-      );
+      const { filter, startIndex, count } = listQuery(url);
       const page = await listScimUsers(deps.orm.em.fork(), config.connection.id, filter, startIndex, count);
       return scimJson(200, {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
@@ -303,24 +286,7 @@ export function createScimRoutes(deps: {
     };
     if (id === null && method === 'GET') {
       const url = new URL(request.url);
-      const raw = url.searchParams.get('filter');
-      let filter: Filter | null = null;
-      if (raw) {
-        try {
-          filter = parse(raw);
-        } catch (e) {
-          throw new ScimError(
-            400,
-            `the filter does not parse: ${e instanceof Error ? e.message : 'invalid'}`,
-            'invalidFilter',
-          );
-        }
-      }
-      const startIndex = Math.max(1, Number.parseInt(url.searchParams.get('startIndex') ?? '1', 10) || 1);
-      const count = Math.min(
-        MAX_RESULTS,
-        Math.max(0, Number.parseInt(url.searchParams.get('count') ?? String(MAX_RESULTS), 10) || 0),
-      );
+      const { filter, startIndex, count } = listQuery(url);
       const em = deps.orm.em.fork();
       const page = await listGroups(em, cid, filter, startIndex, count);
       const excluded = /members/i.test(url.searchParams.get('excludedAttributes') ?? '');
@@ -536,6 +502,29 @@ function patchChanges(raw: unknown): GroupChange[] {
     }
   }
   return out;
+}
+
+/** A list request's filter (parsed by scim2-parse-filter), startIndex (1-based) and count (≤ MAX_RESULTS). */
+function listQuery(url: URL): { filter: Filter | null; startIndex: number; count: number } {
+  const raw = url.searchParams.get('filter');
+  let filter: Filter | null = null;
+  if (raw) {
+    try {
+      filter = parse(raw);
+    } catch (e) {
+      throw new ScimError(
+        400,
+        `the filter does not parse: ${e instanceof Error ? e.message : 'invalid'}`,
+        'invalidFilter',
+      );
+    }
+  }
+  const startIndex = Math.max(1, Number.parseInt(url.searchParams.get('startIndex') ?? '1', 10) || 1);
+  const count = Math.min(
+    MAX_RESULTS,
+    Math.max(0, Number.parseInt(url.searchParams.get('count') ?? String(MAX_RESULTS), 10) || 0),
+  );
+  return { filter, startIndex, count };
 }
 
 /** An externalId, once the user is bound by it, is the person's key: a different one is refused. */

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { adminChange } from '../audit/admin-audit.js';
-import { hashToken } from '../auth/tokens.js';
+import { newSessionToken, SCIM_TOKEN_PREFIX } from '../auth/tokens.js';
 import { IdpConnection } from '../connections/connection.entity.js';
 import { IdpConnectionRef } from '../connections/connection.graphql.js';
 import { AppError } from '../errors.js';
@@ -67,8 +66,8 @@ builder.mutationField('createScimToken', (t) =>
           const name = args.name.trim();
           if (!name || name.length > 80)
             throw new AppError('VALIDATION_FAILED', 'a token name is 1–80 characters', { path: ['name'] });
-          const secret = `jpscim_${randomBytes(32).toString('base64url')}`;
-          const token = em.create(ScimToken, { connection, name, tokenHash: hashToken(secret) });
+          const { token: secret, hash } = newSessionToken(SCIM_TOKEN_PREFIX);
+          const token = em.create(ScimToken, { connection, name, tokenHash: hash });
           connection.scimEnabled = true;
           await em.flush();
           return {

@@ -184,6 +184,24 @@ describe('stable identity binding', () => {
     expect((await userOf(name))!.external_key).toBe('oid-adopt');
   });
 
+  it("a rename onto another user's username is refused (USERNAME_TAKEN) and changes nothing", async () => {
+    const { idp } = await connection({ identityKey: 'ATTRIBUTE', identityKeyAttribute: OID });
+    const a = 'taken-a@contoso.example';
+    const b = 'taken-b@contoso.example';
+    expect((await postAcs(t.app, idp.response(a, person('A', a, { [OID]: 'oid-taken-a' })))).status).toBe(
+      200,
+    );
+    expect((await postAcs(t.app, idp.response(b, person('B', b, { [OID]: 'oid-taken-b' })))).status).toBe(
+      200,
+    );
+    const before = await userOf(b);
+    const r = await postAcs(t.app, idp.response(a, person('B', a, { [OID]: 'oid-taken-b' })));
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatchObject({ code: 'USERNAME_TAKEN' });
+    expect(await userOf(b)).toEqual(before);
+    expect((await userOf(a))!.external_key).toBe('oid-taken-a');
+  });
+
   it("two connections never capture each other's users, even with the same key value and username", async () => {
     const a = await connection({ identityKey: 'ATTRIBUTE', identityKeyAttribute: OID });
     const b = await connection({ identityKey: 'ATTRIBUTE', identityKeyAttribute: OID });
