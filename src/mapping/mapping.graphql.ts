@@ -22,6 +22,7 @@ import {
   type MappingChange,
   prepareMappingChange,
 } from './mapping.service.js';
+import { type SeenAttribute, seenAttributes } from './samples.sql.js';
 import type { TransformRunner } from './transform-calls.js';
 
 declare module '../graphql/context.js' {
@@ -158,6 +159,25 @@ builder.objectField(IdpConnectionRef, 'mappings', (t) =>
     description: 'The attribute mappings, in the order they apply',
     resolve: (c, _args, ctx) =>
       ctx.em.find(AttributeMapping, { connection: c.id }, { orderBy: { position: 'asc' } }),
+  }),
+);
+
+const SeenAttributeRef = builder.objectRef<SeenAttribute>('SeenAttribute').implement({
+  description: "An attribute name the connection's recent sign-ins carried (names only, never values)",
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    signIns: t.exposeInt('signIns', { description: 'How many of the kept recent sign-ins carried it' }),
+    lastSeenAt: t.field({ type: 'DateTime', resolve: (a) => a.lastSeenAt }),
+  }),
+});
+
+builder.objectField(IdpConnectionRef, 'seenAttributes', (t) =>
+  t.field({
+    type: [SeenAttributeRef],
+    authScopes: { admin: true },
+    description:
+      "The attribute names the IdP sent in the kept recent sign-ins (see sampleSize), most carried first: what a mapping's attributeName can be",
+    resolve: (c, _args, ctx) => seenAttributes(ctx.em, c.id),
   }),
 );
 

@@ -31,6 +31,30 @@ export async function recentSamples(
   }));
 }
 
+/** An attribute name the connection's recent sign-ins carried, with how many of them carried it. */
+export interface SeenAttribute {
+  name: string;
+  signIns: number;
+  lastSeenAt: Date;
+}
+
+/** The attribute names in the kept samples (names only: the values are personal data), most carried first. */
+export async function seenAttributes(em: EntityManager, connectionId: string): Promise<SeenAttribute[]> {
+  const rows = await em.execute<{ name: string; sign_ins: string | number; last_seen_at: Date | string }[]>(
+    `select k.name, count(*) as sign_ins, max(s.signed_in_at) as last_seen_at
+     from sign_in_sample s join idp_connection c on c.id = s.connection_id
+     cross join lateral jsonb_object_keys(s.attributes) as k(name)
+     where s.connection_id = ? and s.signed_in_at > now() - make_interval(days => c.sample_retention_days)
+     group by k.name order by count(*) desc, k.name limit 500`,
+    [connectionId],
+  );
+  return rows.map((r) => ({
+    name: r.name,
+    signIns: Number(r.sign_ins),
+    lastSeenAt: new Date(r.last_seen_at),
+  }));
+}
+
 /** Drops samples past their connection's retention, and beyond its sample size (the oldest first). */
 export async function sweepSignInSamples(em: EntityManager): Promise<void> {
   await em.execute(
