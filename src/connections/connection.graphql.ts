@@ -3,7 +3,12 @@ import { builder } from '../graphql/builder.js';
 import { InputError, typedErrors } from '../graphql/errors.graphql.js';
 import { decodeId } from '../graphql/ids.js';
 import { IdpConnection, type PinnedCertificate } from './connection.entity.js';
-import { createConnection, updateConnection } from './connection.service.js';
+import {
+  createConnection,
+  type IdpMetadataPreview,
+  previewMetadata,
+  updateConnection,
+} from './connection.service.js';
 
 const CertificateRef = builder.objectRef<PinnedCertificate>('SigningCertificate').implement({
   description: 'An IdP signing certificate pinned from its metadata (several during a rollover).',
@@ -218,6 +223,33 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
     scimDeprovision: t.field({ type: ScimDeprovisionEnum, description: 'Default BLOCK_AND_RELEASE' }),
   }),
 });
+
+const MetadataPreviewRef = builder.objectRef<IdpMetadataPreview>('IdpMetadataPreview').implement({
+  description: 'What createConnection would pin from this metadata; nothing was written',
+  fields: (t) => ({
+    entityId: t.exposeString('entityId'),
+    ssoRedirectUrl: t.exposeString('ssoRedirectUrl', { nullable: true }),
+    ssoPostUrl: t.exposeString('ssoPostUrl', { nullable: true }),
+    wantAuthnRequestsSigned: t.exposeBoolean('wantAuthnRequestsSigned'),
+    certificates: t.field({ type: [CertificateRef], resolve: (m) => m.certificates }),
+  }),
+});
+
+builder.queryField('readIdpMetadata', (t) =>
+  t.field({
+    type: MetadataPreviewRef,
+    nullable: true,
+    authScopes: { admin: true },
+    errors: { types: [InputError] },
+    description:
+      'Reads IdP federation metadata as createConnection would (entity id, SSO URLs, certificates with subject and expiry) without saving it',
+    args: {
+      metadataXml: t.arg.string({ required: true }),
+      entityId: t.arg.string({ description: 'Which IdP to take when the metadata describes several' }),
+    },
+    resolve: (_root, args) => typedErrors(async () => previewMetadata(args)),
+  }),
+);
 
 builder.mutationField('createConnection', (t) =>
   t.field({

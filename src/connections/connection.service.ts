@@ -87,6 +87,35 @@ const pinned = (metadata: IdpMetadata): PinnedCertificate[] =>
     fingerprintSha256: c.fingerprintSha256,
   }));
 
+/**
+ * What a connection would pin from this metadata (entity id, SSO URLs, certificates with subject and
+ * validity), read by the same parser `createConnection` uses; nothing is written.
+ */
+export function previewMetadata(raw: unknown): IdpMetadataPreview {
+  const input = parseInput(PreviewMetadataInput, raw);
+  const metadata = readMetadata(input.metadataXml, input.entityId);
+  return {
+    entityId: metadata.entityId,
+    ssoRedirectUrl: metadata.ssoRedirectUrl,
+    ssoPostUrl: metadata.ssoPostUrl,
+    wantAuthnRequestsSigned: metadata.wantAuthnRequestsSigned,
+    certificates: pinned(metadata),
+  };
+}
+
+export interface IdpMetadataPreview {
+  entityId: string;
+  ssoRedirectUrl: string | null;
+  ssoPostUrl: string | null;
+  wantAuthnRequestsSigned: boolean;
+  certificates: PinnedCertificate[];
+}
+
+const PreviewMetadataInput = z.object({
+  metadataXml: z.string().min(1),
+  entityId: z.string().trim().min(1).nullish(),
+});
+
 /** Creates an IdP connection from the IdP's federation metadata; certificates are pinned from it. */
 export async function createConnection(em: EntityManager, raw: unknown): Promise<IdpConnection> {
   const input = parseInput(CreateConnectionInput, raw);
