@@ -5,7 +5,7 @@ import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './http/logger.js';
 import { serveClusterMetrics } from './metrics/cluster.js';
 import { openOrm } from './orm.js';
-import { ensureAdminToken, failedToStart, runServer } from './server.js';
+import { ensureAdminToken, failedToStart, runServer } from './start.js';
 
 /**
  * `npm run start:cluster`: one server process per core (node:cluster), all sharing the port, with

@@ -8,6 +8,7 @@ import { AdminToken } from './auth/admin-token.entity.js';
 import type { Config } from './config/config.js';
 import { IdpConnection } from './connections/connection.entity.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
+import { withMigrationLock } from './db/migration-lock.sql.js';
 import { License, LicenseGrant } from './licenses/license.entity.js';
 import { LicenseRule } from './licenses/license-rule.entity.js';
 import { AttributeMapping } from './mapping/mapping.entity.js';
@@ -95,7 +96,12 @@ const driverLogger = (log: NonNullable<OrmOptions['driverLog']>) => ({
 export async function openOrm(opts: OrmOptions & { migrate?: boolean }): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(opts));
   if (opts.migrate !== false) {
-    await orm.getMigrator().up();
+    try {
+      await withMigrationLock(opts.databaseUrl, () => orm.getMigrator().up());
+    } catch (e) {
+      await orm.close();
+      throw e;
+    }
   }
   return orm;
 }

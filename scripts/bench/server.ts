@@ -13,7 +13,7 @@ export interface ServerOptions {
   logFile: string;
   /** Directory for `--cpu-prof` output; null = no profiling. */
   cpuProfDir: string | null;
-  /** The entry (default src/server.ts; src/cluster.ts for `npm run start:cluster`). */
+  /** The entry (default build/server/server.js as `npm start` runs it; build/cluster/cluster.js for `npm run start:cluster`; a .ts entry runs through tsx). */
   entry?: string;
   /** More environment for the server (e.g. CLUSTER_PROCESSES). */
   env?: Record<string, string>;
@@ -25,6 +25,10 @@ export interface RunningServer {
   rssMiB(): number;
   cpu(): CpuSnapshot;
   stop(): Promise<void>;
+  /** From the spawn to the first 200 from /readyz (polled every 10 ms), in ms. */
+  readyMs: number;
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
 }
 
 /** A port nothing listens on right now (the kernel picks it). */
@@ -64,10 +68,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     '--max-semi-space-size=16',
     // Node flags for the server alone, to try settings without touching the bench.
     ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
-    '--import',
-    'tsx',
-    o.entry ?? path.join('src', 'server.ts'),
+    ...(o.entry?.endsWith('.ts') ? ['--import', 'tsx'] : []),
+    o.entry ?? path.join('build', 'server', 'server.js'),
   ];
+  const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: o.repoRoot,
     // The caller's environment passes through, so DB_POOL_SIZE or WORKER_THREADS can be tried.
@@ -105,6 +109,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     try {
       const res = await fetch(`http://127.0.0.1:${o.port}/readyz`);
       if (res.ok) break;
+      await res.arrayBuffer();
     } catch {
       // not listening yet
     }
@@ -112,11 +117,19 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       child.kill('SIGKILL');
       throw new Error(`the server did not become ready within 60 s; see ${o.logFile}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 10));
   }
+  const readyMs = performance.now() - spawnedAt;
 
   return {
     pid,
+    readyMs,
+    kill: async () => {
+      if (exited !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    },
     rssMiB: () => readRssMiB(pid) + childrenOf(pid).reduce((sum, c) => sum + readRssMiB(c), 0),
     cpu: () => withChildren(pid),
     stop: async () => {

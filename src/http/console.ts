@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../paths.js';
 
 /** Where `npm run console:build` (run by `npm ci`'s prepare step) puts the admin console. */
-export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+export const CONSOLE_DIST = `${path.join(PACKAGE_ROOT, 'console', 'dist')}${path.sep}`;
 
 /**
  * The console's headers: its scripts and styles come from this origin only (no inline script, no

@@ -1,5 +1,4 @@
 import jsonata from 'jsonata';
-import { check } from 'recheck';
 import { AppError } from '../errors.js';
 import type { PluginCatalog } from '../plugins/catalog.js';
 import type { CheckedMapping } from './mapping-rules.js';
@@ -14,6 +13,13 @@ import type { CheckedMapping } from './mapping-rules.js';
  */
 
 const CHECK_TIMEOUT_MS = 3000;
+
+// recheck is 2.9 MB of compiled Scala: loaded when a mapping first brings a pattern, not at every start.
+let recheck: Promise<typeof import('recheck')> | undefined;
+const loadRecheck = () => {
+  recheck ??= import('recheck');
+  return recheck;
+};
 
 interface Pattern {
   source: string;
@@ -67,6 +73,7 @@ export async function checkPatterns(
   root: (string | number)[],
 ): Promise<void> {
   for (const pattern of patternsOf(mapping, plugins, root)) {
+    const { check } = await loadRecheck();
     const verdict = await check(pattern.source, pattern.flags, { timeout: CHECK_TIMEOUT_MS });
     if (verdict.status === 'safe') continue;
     const why =

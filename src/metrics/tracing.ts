@@ -1,9 +1,4 @@
 import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
 /**
  * OpenTelemetry traces. The code records spans through the OpenTelemetry API, which does nothing
@@ -54,16 +49,12 @@ export interface TracingOptions {
   serviceVersion?: string;
 }
 
-/** Starts exporting traces when an endpoint is configured; returns how to flush and stop, or null (off). */
-export function startTracing(opts: TracingOptions): { shutdown(): Promise<void> } | null {
+/**
+ * Starts exporting traces when an endpoint is configured; returns how to flush and stop, or null (off).
+ * The SDK (tracing-sdk.ts) is loaded only then: a process that exports no traces does not load it at start.
+ */
+export async function startTracing(opts: TracingOptions): Promise<{ shutdown(): Promise<void> } | null> {
   if (!opts.endpoint) return null;
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: opts.serviceName,
-      ...(opts.serviceVersion ? { [ATTR_SERVICE_VERSION]: opts.serviceVersion } : {}),
-    }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: opts.endpoint }))],
-  });
-  provider.register();
-  return { shutdown: () => provider.shutdown() };
+  const { exportTraces } = await import('./tracing-sdk.js');
+  return exportTraces(opts.endpoint, opts.serviceName, opts.serviceVersion);
 }

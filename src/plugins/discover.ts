@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { type LoadedPlugin, validateDefinition } from '../../kit/definition.js';
 import { PluginLoadError } from '../../kit/errors.js';
 import { ALLOWED_PACKAGES } from '../../kit/index.js';
+import { CODE_ROOT, COMPILED } from '../paths.js';
 import { expressionPlugin } from './builtin-expression.js';
 import { checkPluginSource } from './source-check.js';
 
 /** The repository's `plugins/` directory. */
-export const DEFAULT_PLUGIN_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
+export const DEFAULT_PLUGIN_DIR = `${path.join(CODE_ROOT, 'plugins')}${path.sep}`;
 
 const PLUGIN_FILE = /^[^.].*\.(?:ts|js)$/;
 const NOT_PLUGIN = /\.(?:test|spec)\.[^.]+$|\.d\.ts$/;
@@ -40,6 +41,13 @@ export async function pluginFiles(dir: string): Promise<string[]> {
 
 async function loadFile(file: string): Promise<LoadedPlugin> {
   const shown = displayPath(file);
+  if (COMPILED && file.endsWith('.ts')) {
+    throw new PluginLoadError(
+      'PLUGIN_IMPORT_FAILED',
+      shown,
+      'is TypeScript, and the compiled server loads JavaScript: put it in plugins/ (npm start compiles it with the kit) or run `npm run dev`',
+    );
+  }
   const src = await readFile(file, 'utf8');
   // Before importing: an import runs the file's top-level code.
   const fault = checkPluginSource(file, src);

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ALLOWED_PACKAGES } from '../../kit/index.js';
+import { CODE_ROOT } from '../paths.js';
 import { lineOf, type Token, TokenizeError, tokenize } from './tokenize.js';
 
 /**
@@ -29,7 +29,7 @@ export const FORBIDDEN_IDENTIFIERS: ReadonlySet<string> = new Set([
   'WebSocket',
 ]);
 
-const KIT_MODULE = stripExtension(fileURLToPath(new URL('../../kit/index.js', import.meta.url)));
+const KIT_MODULE = stripExtension(path.join(CODE_ROOT, 'kit', 'index.js'));
 
 function stripExtension(file: string): string {
   return file.replace(/\.(?:[cm]?[jt]s)$/, '');

@@ -1,6 +1,9 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PluginLoadError } from '../../kit/errors.js';
 import type { EvalOutcome } from '../../kit/evaluate.js';
+import { COMPILED, PACKAGE_ROOT } from '../paths.js';
 import {
   type Job,
   type JobResult,
@@ -66,9 +69,11 @@ interface Slot {
 }
 
 // Under tsx or vitest this module is TypeScript, and so is the worker; the worker then starts from a
-// small JavaScript entry that registers tsx in the worker thread (see worker-tsx.mjs).
-const RUNNING_TS = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(RUNNING_TS ? './worker-tsx.mjs' : './worker.js', import.meta.url);
+// small JavaScript entry that registers tsx in the worker thread (see worker-tsx.mjs). Compiled, the
+// worker is its own bundle (scripts/build.mjs).
+const WORKER_URL = COMPILED
+  ? pathToFileURL(path.join(PACKAGE_ROOT, 'build', 'worker', 'worker.js'))
+  : new URL('./worker-tsx.mjs', import.meta.url);
 
 // A job whose worker never even published its start is given up this long after its deadlines.
 const START_SLACK_MS = 1000;

@@ -2,6 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { ADMIN_TOKEN, PUBLIC_URL } from './test-app.js';
 
+/** What `npm start` and `npm run start:cluster` run: the compiled bundles (scripts/build.mjs). */
+export const SERVER_ENTRY = 'build/server/server.js';
+export const CLUSTER_ENTRY = 'build/cluster/cluster.js';
+
+/** The node arguments for an entry: compiled JavaScript as is, TypeScript through tsx (`npm run dev`). */
+export const nodeArgs = (entry: string): string[] =>
+  entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
+
 /**
  * The real server entry as a child process (what `npm start` runs), for the tests that signal it,
  * cut its database or run several of it. It logs JSON lines; `url` is where it listens.
@@ -20,7 +28,7 @@ export interface ServerProcess {
 
 export interface StartOptions {
   env?: Record<string, string>;
-  /** The script (default src/server.ts). */
+  /** The script (default SERVER_ENTRY; a .ts file runs through tsx). */
   entry?: string;
   /** How many 'jitprov listening' lines to wait for (the cluster prints one per process). */
   listening?: number;
@@ -28,7 +36,7 @@ export interface StartOptions {
 }
 
 export function startServerProcess(opts: StartOptions = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'src/server.ts'], {
+  const child = spawn(process.execPath, nodeArgs(opts.entry ?? SERVER_ENTRY), {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCluster } from '../../src/config/cluster-plan.js';
 import { entraClaims, TestIdp } from '../helpers/idp.js';
-import { startServerProcess } from '../helpers/server-process.js';
+import { CLUSTER_ENTRY, startServerProcess } from '../helpers/server-process.js';
 import { addEntraMappings, createConnection, createLicense } from '../helpers/setup.js';
 import { createTestDatabase, PUBLIC_URL, postAcs } from '../helpers/test-app.js';
 
@@ -43,7 +43,7 @@ describe('planCluster', () => {
 describe('npm run start:cluster', () => {
   it('runs two processes on one port, signs in through both, survives a SIGKILLed one, stops on SIGTERM', async () => {
     const server = await startServerProcess({
-      entry: 'src/cluster.ts',
+      entry: CLUSTER_ENTRY,
       env: { DATABASE_URL: db.url, CLUSTER_PROCESSES: '2', DB_POOL_SIZE: '4', METRICS_TOKEN },
       listening: 2,
     });

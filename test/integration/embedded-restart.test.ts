@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SERVER_ENTRY } from '../helpers/server-process.js';
 
 /**
  * Acceptance: with no DATABASE_URL, start the server, sign a user in, restart, and the user is still
@@ -43,14 +44,14 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** `node --import tsx <args>` in the repository root, with this process's env minus what would leak in. */
+/** `node <args>` (the compiled server as `npm start` runs it; a .ts script through tsx) in the repository root, with this process's env minus what would leak in. */
 function run(args: string[], env: Record<string, string>): Proc {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   // The point is the embedded database and the generated admin token: nothing inherited may override.
   for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'HOST', 'SP_ENTITY_ID']) {
     if (!(name in env)) delete childEnv[name];
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args[0]?.endsWith('.ts') ? ['--import', 'tsx', ...args] : args, {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +79,7 @@ function exitWithin(proc: Proc, ms: number): Promise<number | null> {
 
 async function startServer(dir: string, port: number): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
-  const proc = run(['src/server.ts'], {
+  const proc = run([SERVER_ENTRY], {
     PORT: String(port),
     HOST: '127.0.0.1',
     DATA_DIR: dir,
@@ -150,7 +151,7 @@ describe('embedded database across a restart', { timeout: TIMEOUT }, () => {
     const first = await startServer(dataDir, port);
 
     // While it runs, a second server on the same DATA_DIR must refuse rather than corrupt the folder.
-    const intruder = run(['src/server.ts'], {
+    const intruder = run([SERVER_ENTRY], {
       PORT: String(await freePort()),
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { EntraClaims, entraClaims, TestIdp } from '../helpers/idp.js';
+import { SERVER_ENTRY } from '../helpers/server-process.js';
 import { addEntraMappings, createConnection, createLicense } from '../helpers/setup.js';
 import { createTestApp, dbId, gql, postAcs, type TestApp } from '../helpers/test-app.js';
 
@@ -626,7 +627,7 @@ describe('inactivity policy', () => {
 describe('inactivity policy in two server processes', () => {
   /** The real server entry on the test database, running the policy every second. */
   function server(dataDir: string): ChildProcess {
-    return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    return spawn(process.execPath, [SERVER_ENTRY], {
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',

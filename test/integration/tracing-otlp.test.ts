@@ -35,11 +35,11 @@ async function startCollector() {
 
 /** Tracing is off unless an OTLP endpoint is configured; with one, spans reach it over OTLP/HTTP. */
 describe('startTracing', () => {
-  it('is off by default', () => {
+  it('is off by default', async () => {
     const config = loadConfig({ NODE_ENV: 'test' });
     expect(config.otlpTracesEndpoint).toBeUndefined();
     expect(
-      startTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.otelServiceName }),
+      await startTracing({ endpoint: config.otlpTracesEndpoint, serviceName: config.otelServiceName }),
     ).toBeNull();
   });
 
@@ -82,7 +82,7 @@ describe('startTracing', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
         OTEL_SERVICE_NAME: 'jitprov-test',
       });
-      const tracing = startTracing({
+      const tracing = await startTracing({
         endpoint: config.otlpTracesEndpoint,
         serviceName: config.otelServiceName,
       });

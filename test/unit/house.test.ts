@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Floors, bottom first. A room imports its own floor's rooms or lower ones, never a higher one. */
 const FLOORS: readonly (readonly string[])[] = [
-  ['kit', 'src/errors.ts', 'src/config', 'src/db', 'src/http'],
+  ['kit', 'src/errors.ts', 'src/paths.ts', 'src/config', 'src/db', 'src/http'],
   ['src/auth', 'src/metrics', 'src/plugins', 'src/saml'],
   ['src/graphql'],
   ['src/audit', 'src/connections'],
@@ -20,7 +20,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['src/licenses', 'src/mapping'],
   ['src/provisioning', 'src/workers'],
   ['src/sign-in', 'src/scim'],
-  ['src/orm.ts', 'src/schema.ts', 'src/app.ts', 'src/server.ts', 'src/cluster.ts'],
+  ['src/orm.ts', 'src/schema.ts', 'src/app.ts', 'src/start.ts', 'src/server.ts', 'src/cluster.ts'],
 ];
 
 function files(dir: string): string[] {
