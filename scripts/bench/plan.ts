@@ -25,6 +25,11 @@ export interface Plan {
   rules: Phase[];
   /** First and returning sign-ins at c=8 against `npm run start:cluster` (empty when not run). */
   cluster: Phase[];
+  /**
+   * First and returning sign-ins arriving at a fixed rate (open loop; the rate is set in the run,
+   * from the capacity measured: `concurrency` is unused).
+   */
+  open: Phase[];
   soak: Phase;
   all: Phase[];
 }
@@ -82,6 +87,7 @@ export function buildPlan(o: PlanOptions): Plan {
   const both = people('both', n, o.tenants.both);
   const ruled = people('rules', n, o.tenants.rules);
   const clustered = people('cluster', n, o.tenants.assertion);
+  const opened = people('open', n, o.tenants.assertion);
 
   const plan: Omit<Plan, 'all'> = {
     warmup: [
@@ -104,6 +110,10 @@ export function buildPlan(o: PlanOptions): Plan {
           phase('returning, cluster, c=8', 'assertion', false, 8, clustered),
         ]
       : [],
+    open: [
+      phase('first, open loop at 50% of capacity', 'assertion', true, 0, opened),
+      phase('returning, open loop at 50% of capacity', 'assertion', false, 0, existing(2 * n, n)),
+    ],
     soak: phase(
       'soak',
       'assertion',
@@ -125,6 +135,7 @@ export function buildPlan(o: PlanOptions): Plan {
       ...plan.bothSigned,
       ...plan.rules,
       ...plan.cluster,
+      ...plan.open,
       plan.soak,
     ],
   };

@@ -13,6 +13,7 @@ export interface WorkerPoolStats {
   queued: number;
   restarts: number;
   deadlineStops: number;
+  crashes: { validation: number; transforms: number };
 }
 
 export interface MetricsSources {
@@ -147,6 +148,18 @@ export function createMetrics(sources: MetricsSources) {
     'Worker threads replaced (stopped at a deadline or crashed)',
     () => sources.workers().restarts,
   );
+  new Counter({
+    name: 'jitprov_worker_crashes_total',
+    help: 'Worker threads that died under a job, by the phase the job was in (a validation is run again once)',
+    labelNames: ['phase'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const { crashes } = sources.workers();
+      this.inc({ phase: 'validation' }, crashes.validation);
+      this.inc({ phase: 'transforms' }, crashes.transforms);
+    },
+  });
   readCounter(
     registry,
     'jitprov_worker_deadline_stops_total',

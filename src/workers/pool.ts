@@ -27,6 +27,8 @@ export interface WorkerStats {
   restarts: number;
   /** Jobs stopped at their deadline since the pool started. */
   deadlineStops: number;
+  /** Workers that died under a job, by the phase the job was in. */
+  crashes: { validation: number; transforms: number };
 }
 
 export interface PoolOptions {
@@ -54,6 +56,8 @@ export interface PoolOptions {
 interface Pending {
   job: Job;
   resolve: (result: JobResult) => void;
+  /** Its validation already ran in a worker that died: a second death refuses it. */
+  survivedCrash?: true;
 }
 
 interface Slot {
@@ -139,6 +143,7 @@ export class WorkerPool {
   private closed = false;
   private restarts = 0;
   private deadlineStops = 0;
+  private readonly crashes = { validation: 0, transforms: 0 };
 
   constructor(private options: PoolOptions) {}
 
@@ -186,6 +191,7 @@ export class WorkerPool {
       queued: this.queue.length,
       restarts: this.restarts,
       deadlineStops: this.deadlineStops,
+      crashes: { ...this.crashes },
     };
   }
 
@@ -397,7 +403,22 @@ export class WorkerPool {
     const p = slot.progress.read();
     const inTransforms = p.jobId === job.id && p.phase === Phase.TRANSFORMING;
     const phase = known ?? (inTransforms ? 'transforms' : 'validation');
-    if (reason === 'crash') this.options.onIncident?.({ kind: 'crash', phase, cause });
+    if (reason === 'crash') {
+      this.crashes[phase]++;
+      this.options.onIncident?.({ kind: 'crash', phase, cause });
+    }
+    if (
+      phase === 'validation' &&
+      job.task.kind === 'validate' &&
+      reason === 'crash' &&
+      !pending.survivedCrash
+    ) {
+      // A validation is pure and nothing was written yet: a worker that died under it (killed, out
+      // of memory, a native fault) costs the person nothing; it runs again, first in line. A response
+      // that kills a second worker is refused, so that one input cannot take the pool down.
+      this.queue.unshift({ ...pending, survivedCrash: true });
+      return;
+    }
     if (phase === 'validation' && job.task.kind === 'validate') {
       pending.resolve(result(job, { refusal: validationFailure(reason, cause) }));
       return;

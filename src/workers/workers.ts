@@ -133,7 +133,15 @@ export async function startWorkers(options: WorkerOptions = {}): Promise<Workers
     const runner = createTaskRunner(definitions, limits);
     let nextId = 1;
     run = (task) => runner.run({ id: nextId++, task, skip: [] });
-    stats = () => ({ workers: 0, starting: 0, busy: 0, queued: 0, restarts: 0, deadlineStops: 0 });
+    stats = () => ({
+      workers: 0,
+      starting: 0,
+      busy: 0,
+      queued: 0,
+      restarts: 0,
+      deadlineStops: 0,
+      crashes: { validation: 0, transforms: 0 },
+    });
     close = async () => {};
   } else {
     const pool = new WorkerPool({
