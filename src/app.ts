@@ -17,7 +17,7 @@ import { currentRequestId, requestIdOf, runWithRequest } from './http/request-co
 import { graphqlMetricsPlugin } from './metrics/graphql-plugin.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createMetricsRoute } from './metrics/route.js';
-import { inSpan } from './metrics/tracing.js';
+import { inSpan, withIncomingTrace } from './metrics/tracing.js';
 import { createConfigurations } from './provisioning/configuration.js';
 import { createInactivityPolicy } from './provisioning/inactivity.js';
 import { createProvisioning } from './provisioning/provision.js';
@@ -229,38 +229,40 @@ export function createApp({ config, orm, logger, workers, processMetrics }: AppD
       return response;
     }
     inFlight++;
-    return runWithRequest(requestId, async () => {
-      let response: Response;
-      try {
-        response = await route(request, pathname);
-      } catch (err) {
-        logger.error({ err, requestId }, 'request failed unexpectedly');
-        response = Response.json(
-          { error: { code: 'INTERNAL', message: 'internal error', requestId } },
-          { status: 500 },
+    return withIncomingTrace(request.headers, () =>
+      runWithRequest(requestId, async () => {
+        let response: Response;
+        try {
+          response = await route(request, pathname);
+        } catch (err) {
+          logger.error({ err, requestId }, 'request failed unexpectedly');
+          response = Response.json(
+            { error: { code: 'INTERNAL', message: 'internal error', requestId } },
+            { status: 500 },
+          );
+        }
+        inFlight--;
+        if (inFlight === 0) onIdle?.();
+        response.headers.set('x-request-id', requestId);
+        // Answered while draining: the client opens its next connection elsewhere.
+        if (draining) response.headers.set('connection', 'close');
+        // Every 503 says when to come back (the database away, a validation past its deadline).
+        if (response.status === 503 && !response.headers.has('retry-after')) {
+          response.headers.set('retry-after', retryAfter);
+        }
+        logger.info(
+          {
+            requestId,
+            method: request.method,
+            path: pathname,
+            status: response.status,
+            ms: Math.round(performance.now() - started),
+          },
+          'request',
         );
-      }
-      inFlight--;
-      if (inFlight === 0) onIdle?.();
-      response.headers.set('x-request-id', requestId);
-      // Answered while draining: the client opens its next connection elsewhere.
-      if (draining) response.headers.set('connection', 'close');
-      // Every 503 says when to come back (the database away, a validation past its deadline).
-      if (response.status === 503 && !response.headers.has('retry-after')) {
-        response.headers.set('retry-after', retryAfter);
-      }
-      logger.info(
-        {
-          requestId,
-          method: request.method,
-          path: pathname,
-          status: response.status,
-          ms: Math.round(performance.now() - started),
-        },
-        'request',
-      );
-      return response;
-    });
+        return response;
+      }),
+    );
   }
 
   return { fetch, signIn, inactivity, metrics, drain, inFlight: () => inFlight };

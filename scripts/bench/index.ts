@@ -18,6 +18,8 @@ import { execFileSync } from 'node:child_process';
  *                        returning sign-ins at c=8, printed with their ratio to one process; the
  *                        cores by default; 0 skips them)
  *   BENCH_SERVER_NODE_ARGS  node flags for the server process only (e.g. --max-old-space-size=256)
+ *   BENCH_ENTRY          the server entry of the main phases (build/server/server.js, as `npm start`;
+ *                        src/server.ts runs it from TypeScript through tsx, as `npm run dev`)
  *   BENCH_QUICK=1        first and returning c=8, the open loop and the restart only (no c=1/32,
  *                        signing modes, rules, SCIM, cluster or soak): for trying one lever
  *   BENCH_CPU_PROF=1     run the server under `node --cpu-prof` (profiles in scripts/bench/profiles/;
@@ -219,6 +221,7 @@ async function run(cleanups: Cleanup[]): Promise<Report> {
     dataDir,
     logFile: path.join(HERE, 'server.log'),
     cpuProfDir,
+    ...(process.env.BENCH_ENTRY ? { entry: process.env.BENCH_ENTRY } : {}),
   });
   cleanups.push(async () => {
     progress('stopping the server');

@@ -1,4 +1,12 @@
-import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  propagation,
+  type Span,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+} from '@opentelemetry/api';
 
 /**
  * OpenTelemetry traces. The code records spans through the OpenTelemetry API, which does nothing
@@ -10,6 +18,21 @@ import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetr
  * transforms) and `jitprov.transaction` (one per attempt of the provisioning transaction).
  */
 const tracer = () => trace.getTracer('jitprov');
+
+const headerGetter: TextMapGetter<Headers> = {
+  keys: (headers) => [...headers.keys()],
+  get: (headers, key) => headers.get(key) ?? undefined,
+};
+
+/**
+ * Runs a request's work in the trace its caller started (W3C `traceparent` / `tracestate`), so that
+ * `jitprov.acs` is a child of the load balancer's or the IdP proxy's span instead of a new root.
+ * Without a registered SDK (traces off) the propagator is the API's no-op and nothing changes.
+ */
+export function withIncomingTrace<T>(headers: Headers, fn: () => Promise<T>): Promise<T> {
+  if (!headers.has('traceparent')) return fn();
+  return context.with(propagation.extract(context.active(), headers, headerGetter), fn);
+}
 
 /** Runs `fn` in a child span of the active one; a thrown error marks the span and is rethrown. */
 export async function inSpan<T>(

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 beforeEach(() => exporter.reset());
 
-const post = (samlResponse: string, requestId: string) =>
+const post = (samlResponse: string, requestId: string, extra: Record<string, string> = {}) =>
   t.app.fetch(
     new Request(`${PUBLIC_URL}/saml/acs`, {
       method: 'POST',
@@ -43,6 +43,7 @@ const post = (samlResponse: string, requestId: string) =>
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
         'x-request-id': requestId,
+        ...extra,
       },
       body: new URLSearchParams({ SAMLResponse: samlResponse }).toString(),
     }),
@@ -93,6 +94,27 @@ describe('OpenTelemetry spans', () => {
     }
     const byName = Object.fromEntries(children.map((c) => [c.name, c]));
     expect(byName['jitprov.transaction']?.attributes['jitprov.attempt']).toBe(1);
+  });
+
+  it("continues the caller's trace from an incoming W3C traceparent", async () => {
+    const user = 'propagated@contoso.example';
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await post(idp.response(user, entraClaims('Pro', 'Pagated', user)), 'req-traced-2', {
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    });
+    expect(res.status).toBe(200);
+    const root = exporter.getFinishedSpans().find((s) => s.name === 'jitprov.acs') as ReadableSpan;
+    expect(root.spanContext().traceId).toBe(traceId);
+    expect(root.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    // A malformed one starts a trace of its own.
+    exporter.reset();
+    const other = 'unpropagated@contoso.example';
+    await post(idp.response(other, entraClaims('Un', 'Pro', other)), 'req-traced-3', {
+      traceparent: 'garbage',
+    });
+    const fresh = exporter.getFinishedSpans().find((s) => s.name === 'jitprov.acs') as ReadableSpan;
+    expect(fresh.parentSpanContext).toBeUndefined();
+    expect(fresh.spanContext().traceId).not.toBe(traceId);
   });
 
   it('marks a refused handoff with its code, and the GraphQL road too', async () => {
