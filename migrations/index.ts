@@ -12,6 +12,7 @@ import { Migration20261203120000MappingSafety } from './Migration20261203120000_
 import { Migration20261203140000IdentityLifecycle } from './Migration20261203140000_identity_lifecycle.js';
 import { Migration20261203150000AdminTokens } from './Migration20261203150000_admin_tokens.js';
 import { Migration20261203170000Scim } from './Migration20261203170000_scim.js';
+import { Migration20261203190000AuthnRequestConsumer } from './Migration20261203190000_authn_request_consumer.js';
 
 /** Append-only. Every file in this folder is listed here (a test holds them in step). */
 export const migrationsList: { name: string; class: Constructor<Migration> }[] = [
@@ -30,4 +31,8 @@ export const migrationsList: { name: string; class: Constructor<Migration> }[] =
   { name: 'Migration20261203140000_identity_lifecycle', class: Migration20261203140000IdentityLifecycle },
   { name: 'Migration20261203150000_admin_tokens', class: Migration20261203150000AdminTokens },
   { name: 'Migration20261203170000_scim', class: Migration20261203170000Scim },
+  {
+    name: 'Migration20261203190000_authn_request_consumer',
+    class: Migration20261203190000AuthnRequestConsumer,
+  },
 ];

@@ -48,7 +48,8 @@ export interface Road {
    * The verified identity, for this configuration of the connection (the SAML road validates the
    * response against it). Called again, with a fresh configuration, when the cached one was stale.
    */
-  identify(config: ConnectionConfig): Promise<Identified>;
+  /** `attempt.connectionLost`: an earlier attempt lost its database connection (its writes may have committed). */
+  identify(config: ConnectionConfig, attempt?: { connectionLost: boolean }): Promise<Identified>;
 }
 
 export interface ProvisionResult {
@@ -194,7 +195,7 @@ export function createProvisioning(deps: {
           if (!connection.enabled) {
             throw new AppError('CONNECTION_DISABLED', `IdP connection "${connection.name}" is disabled`, {});
           }
-          identified ??= await road.identify(config);
+          identified ??= await road.identify(config, { connectionLost: retries.connectionLost });
           if (!mapped) {
             const started = performance.now();
             const subject = {

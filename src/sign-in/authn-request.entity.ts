@@ -3,8 +3,9 @@ import { IdpConnection } from '../connections/connection.entity.js';
 import { createdAtProperty } from '../db/timestamps.js';
 
 /**
- * An AuthnRequest we sent and not yet saw answered. In PostgreSQL, not process memory, so the
- * response may reach any server process; deleted when answered (one use) and inert once expired.
+ * An AuthnRequest we sent. In PostgreSQL, not process memory, so the response may reach any server
+ * process; answered once (`consumedBy`: the assertion that answered it) and inert once expired,
+ * when the next request's insert sweeps it.
  */
 export const AuthnRequest = defineEntity({
   name: 'AuthnRequest',
@@ -13,6 +14,7 @@ export const AuthnRequest = defineEntity({
     id: p.string().length(128).primary(),
     connection: p.manyToOne(IdpConnection).index().deleteRule('cascade'),
     expiresAt: p.datetime().index(),
+    consumedBy: p.string().length(256).nullable(),
     createdAt: createdAtProperty(),
   },
 });

@@ -72,14 +72,18 @@ export function createAuthnRequests(deps: {
   /**
    * Runs after the signature and every assertion check, before the provisioning transaction. An
    * unsolicited response needs IdP-initiated sign-in allowed; a solicited one must answer an
-   * outstanding, unexpired request of this connection, which the atomic delete consumes so a
-   * second response to it (replayed or racing, in any process) finds nothing. Consumed before the
-   * transaction, a request stays used even if provisioning then fails: the person starts over
-   * rather than the same response being accepted later.
+   * outstanding, unexpired request of this connection, which the atomic update marks answered by
+   * `assertionId`, so that a second response to it (replayed or racing, in any process) finds
+   * nothing. Consumed before the transaction, a request stays used even if provisioning then fails:
+   * the person starts over rather than the same response being accepted later — except by the same
+   * sign-in retrying after its database connection was lost (`ownRetry`), whose mark may have
+   * committed unanswered: it finds its own mark and goes on.
    */
   async function consume(
     connection: Pick<IdpConnection, 'id' | 'idpInitiatedAllowed'>,
     inResponseTo: string | null,
+    assertionId: string,
+    ownRetry = false,
   ): Promise<void> {
     if (inResponseTo === null) {
       if (!connection.idpInitiatedAllowed) {
@@ -90,11 +94,16 @@ export function createAuthnRequests(deps: {
       }
       return;
     }
-    const consumed = await deps.orm.em.fork().nativeDelete(AuthnRequest, {
-      id: inResponseTo,
-      connection: connection.id,
-      expiresAt: { $gt: new Date() },
-    });
+    const consumed = await deps.orm.em.fork().nativeUpdate(
+      AuthnRequest,
+      {
+        id: inResponseTo,
+        connection: connection.id,
+        expiresAt: { $gt: new Date() },
+        $or: [{ consumedBy: null }, ...(ownRetry ? [{ consumedBy: assertionId }] : [])],
+      },
+      { consumedBy: assertionId },
+    );
     if (consumed === 0) {
       throw new AppError(
         'SAML_IN_RESPONSE_TO_UNKNOWN',

@@ -139,7 +139,7 @@ export function createSignInFlow(deps: {
       via: req.via,
       session: true,
       subject: { issuer, nameId: null, credentialId: null },
-      async identify({ connection, transforms }): Promise<Identified> {
+      async identify({ connection, transforms }, attempt): Promise<Identified> {
         const started = performance.now();
         const decryptionKey = encrypted ? (await deps.spKeys.get()).decryption.privateKeyPem : null;
         const {
@@ -176,7 +176,12 @@ export function createSignInFlow(deps: {
         // An AuthnRequest is consumed once; without one, the connection's IdP-initiated setting is
         // what is checked, so that check runs again on a fresh configuration.
         if (!requestConsumed || a.inResponseTo === null) {
-          await deps.authnRequests.consume(connection, a.inResponseTo);
+          await deps.authnRequests.consume(
+            connection,
+            a.inResponseTo,
+            a.assertionId,
+            attempt?.connectionLost,
+          );
           requestConsumed = true;
         }
         return {

@@ -7,7 +7,7 @@ export async function signInCounts(t: TestApp): Promise<Record<string, number>> 
     `select (select count(*) from app_user) as users, (select count(*) from contact) as contacts,
             (select count(*) from license_grant) as grants, (select count(*) from consumed_assertion) as consumed,
             (select count(*) from user_session) as sessions, (select coalesce(sum(used), 0) from license) as used,
-            (select count(*) from authn_request) as requests,
+            (select count(*) from authn_request where consumed_by is null) as requests,
             (select count(*) from provisioning_event) as events`,
   );
   return Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, Number(v)]));

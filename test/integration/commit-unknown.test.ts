@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
@@ -26,6 +27,7 @@ let proxy: Awaited<ReturnType<typeof startCuttingProxy>>;
 let orm: Awaited<ReturnType<typeof openOrm>>;
 let app: App;
 let idp: TestIdp;
+let connectionId: string;
 const sql = async <T>(text: string, params: unknown[] = []): Promise<T[]> =>
   (await orm.em.fork().getConnection().execute(text, params)) as T[];
 
@@ -51,7 +53,7 @@ beforeAll(async () => {
     workers: await sharedWorkers(),
     processMetrics: false,
   });
-  const connectionId = await createConnection(app, idp);
+  connectionId = await createConnection(app, idp);
   await addEntraMappings(app, connectionId);
   await createLicense(app, 'Unknown-commit seats', 10);
 });
@@ -113,5 +115,47 @@ describe('a lost database connection inside the sign-in', () => {
       [user],
     );
     expect(rows?.sessions).toBe(1);
+  });
+
+  it('an SP-initiated sign-in whose AuthnRequest mark committed unanswered finds its own mark', async () => {
+    const requestId = async () => {
+      const url = new URL(`${PUBLIC_URL}/saml/login`);
+      url.searchParams.set('connection', connectionId);
+      const res = await app.fetch(new Request(url, { headers: { accept: 'application/json' } }));
+      const location = new URL(res.headers.get('location') ?? '');
+      const xml = inflateRawSync(
+        Buffer.from(location.searchParams.get('SAMLRequest') ?? '', 'base64'),
+      ).toString();
+      return /ID="([^"]+)"/.exec(xml)?.[1] ?? '';
+    };
+    const user = 'sp-lost@contoso.example';
+    const id = await requestId();
+    // The mark (UPDATE authn_request … set consumed_by) commits; its answer is lost.
+    proxy.cutAnswerContaining('UPDATE 1');
+    const r = await postAcs(app, idp.response(user, entraClaims('Sp', 'Lost', user), { inResponseTo: id }));
+    expect(proxy.cuts()).toBe(4);
+    expect(r.status).toBe(200);
+    expect(r.body.created).toBe(true);
+    const [marked] = await sql<{ consumed_by: string | null }>(
+      'select consumed_by from authn_request where id = ?',
+      [id],
+    );
+    expect(marked?.consumed_by).toBeTruthy();
+
+    // Another response to the same request is refused, lost connection or not: the mark is not its own.
+    const other = 'sp-other@contoso.example';
+    proxy.cutAnswerContaining('UPDATE 0');
+    const second = await postAcs(
+      app,
+      idp.response(other, entraClaims('Sp', 'Other', other), { inResponseTo: id }),
+    );
+    expect(second.status).toBe(400);
+    expect(second.body).toMatchObject({ error: { code: 'SAML_IN_RESPONSE_TO_UNKNOWN' } });
+    const [rows] = await sql<Record<string, number>>(
+      `select (select count(*)::int from app_user where username = ?) as lost,
+              (select count(*)::int from app_user where username = ?) as other`,
+      [user, other],
+    );
+    expect(rows).toEqual({ lost: 1, other: 0 });
   });
 });

@@ -140,7 +140,12 @@ describe('the answer to an AuthnRequest', () => {
     const answer = a.response('sp1@contoso.example', {}, { inResponseTo: req.id });
     const ok = await postAcs(t.app, answer);
     expect(ok.body).toMatchObject({ created: true, user: { username: 'sp1@contoso.example' } });
-    expect(await t.sql(`select 1 from authn_request where id = $1`, [req.id])).toEqual([]);
+    // Answered: marked with the answering assertion (kept until it expires, then swept).
+    const [marked] = await t.sql<{ consumed_by: string | null }>(
+      `select consumed_by from authn_request where id = $1`,
+      [req.id],
+    );
+    expect(marked?.consumed_by).toBeTruthy();
     await expectRefusedWritingOnlyAudit(t, answer, 'SAML_IN_RESPONSE_TO_UNKNOWN');
     await expectRefusedWritingOnlyAudit(
       t,
