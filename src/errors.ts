@@ -90,6 +90,7 @@ export const ErrorCodes = {
   // infrastructure
   DATABASE_UNAVAILABLE: 'database unavailable',
   SHUTTING_DOWN: 'the server is shutting down',
+  METRICS_UNAVAILABLE: 'the metrics could not be gathered (a cluster process not answering yet)',
   DATABASE_CONTENTION: 'concurrent transactions kept conflicting (serialization failures or deadlocks)',
   INTERNAL: 'internal error',
 } as const;
@@ -148,6 +149,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'SAML_VALIDATION_TIMEOUT':
     case 'SHUTTING_DOWN':
     case 'DATABASE_CONTENTION':
+    case 'METRICS_UNAVAILABLE':
       return 503;
     case 'INTERNAL':
       return 500;

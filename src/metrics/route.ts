@@ -23,7 +23,16 @@ export function createMetricsRoute(
     if (!secretsEqual(m[1] as string, token)) {
       return refuse(401, 'UNAUTHENTICATED', 'the metrics token is not valid', challenge);
     }
-    return new Response(await metrics.text(), {
+    let text: string;
+    try {
+      text = await metrics.text();
+    } catch (e) {
+      // Under the cluster a scrape gathers every process; one still starting (or gone) does not
+      // answer the primary: a typed 503 (with Retry-After), not a 500, and the next scrape succeeds.
+      const why = e instanceof Error ? e.message : String(e);
+      return refuse(503, 'METRICS_UNAVAILABLE', `the metrics could not be gathered: ${why}`);
+    }
+    return new Response(text, {
       status: 200,
       headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
     });
