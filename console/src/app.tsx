@@ -10,6 +10,7 @@ import { Connections } from './pages/connections.tsx';
 import { Licenses } from './pages/licenses.tsx';
 import { Mappings } from './pages/mappings.tsx';
 import { PreviewPage } from './pages/preview.tsx';
+import { AdminTokens } from './pages/tokens.tsx';
 import { UserPage } from './pages/user.tsx';
 import { Contacts, Users } from './pages/users.tsx';
 
@@ -159,6 +160,7 @@ function Shell({ token, onSignOut }: { token: string | null; onSignOut(): void }
           <NavLink href="/contacts">Contacts</NavLink>
           <NavLink href="/activity">Sign-in events</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
+          <NavLink href="/tokens">Admin tokens</NavLink>
         </nav>
         <button type="button" className="link" onClick={onSignOut}>
           Sign out
@@ -179,6 +181,7 @@ function Shell({ token, onSignOut }: { token: string | null; onSignOut(): void }
           <Route path="/contacts" component={Contacts} />
           <Route path="/activity" component={Activity} />
           <Route path="/audit" component={Audit} />
+          <Route path="/tokens" component={AdminTokens} />
           <Route path="/">
             <Redirect to="/connections" />
           </Route>

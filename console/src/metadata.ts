@@ -40,15 +40,3 @@ export function readMetadata(xml: string): MetadataPreview | { problem: string }
     .filter(Boolean);
   return { entityId, ssoServices, certificates: [...new Set(certificates)] };
 }
-
-/** SHA-256 of a certificate's DER, as the API shows it (hex pairs joined by colons). */
-export async function fingerprint(base64Der: string): Promise<string | null> {
-  if (!globalThis.crypto?.subtle) return null;
-  try {
-    const der = Uint8Array.from(atob(base64Der), (c) => c.charCodeAt(0));
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', der));
-    return [...digest].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
-  } catch {
-    return null;
-  }
-}

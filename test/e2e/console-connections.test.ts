@@ -37,7 +37,11 @@ describe('connections', () => {
     expect(await page.getByTestId('md-entity-id').textContent()).toBe(idp.entityId);
     const tenant = idp.entityId.split('/')[3];
     expect(await read.textContent()).toContain(`https://login.microsoftonline.com/${tenant}/saml2`);
-    await expect.poll(() => read.textContent()).toContain(`SHA-256 ${fingerprintOf(idp.key.certPem)}`);
+    // Before saving: the server's reading of the certificates, with subject, expiry and badge.
+    const pinned = page.getByRole('table', { name: 'Signing certificates that will be pinned' });
+    await expect.poll(() => pinned.textContent()).toContain('Microsoft Azure Federated SSO Certificate');
+    expect(await pinned.textContent()).toContain(fingerprintOf(idp.key.certPem));
+    expect(await pinned.textContent()).toContain('Valid');
     await expectAccessible(page, 'new connection');
 
     await page.getByLabel('Name', { exact: true }).fill('Contoso');
@@ -45,7 +49,7 @@ describe('connections', () => {
     await page.getByRole('button', { name: 'Create connection' }).click();
     await page.getByRole('heading', { name: 'Contoso' }).waitFor();
 
-    const certs = page.getByRole('table', { name: 'Signing certificates' });
+    const certs = page.getByRole('table', { name: 'Signing certificates', exact: true });
     expect(await certs.textContent()).toContain('Microsoft Azure Federated SSO Certificate');
     expect(await certs.textContent()).toContain('Valid');
     const r = await gql<{ connections: { name: string; entityId: string; adminGroups: string[] }[] }>(
@@ -67,11 +71,16 @@ describe('connections', () => {
     const page = await h.page();
     await h.signIn(page, '/connections/new');
     await page.getByLabel('…or paste it').fill(noCert);
+    // The server's refusal shows before saving too.
+    await expect
+      .poll(() => page.getByTestId('md-refusal').textContent())
+      .toContain('METADATA_NO_SIGNING_KEY');
     await page.getByLabel('Name', { exact: true }).fill('No key');
     await page.getByRole('button', { name: 'Create connection' }).click();
     await expect.poll(() => page.locator('#md-xml-error').textContent()).toMatch(/certificate/i);
     expect(await page.getByRole('alert').first().textContent()).toBeTruthy();
-    expect(await page.getByText('METADATA_NO_SIGNING_KEY').count()).toBe(1);
+    // Once in the preview's reading, once in the refusal of the save.
+    expect(await page.getByText('METADATA_NO_SIGNING_KEY').count()).toBe(2);
     expect(await page.getByLabel('…or paste it').getAttribute('aria-invalid')).toBe('true');
     await expectAccessible(page, 'new connection, refused');
   });
@@ -127,8 +136,15 @@ describe('connections', () => {
       notAfterDate: new Date(Date.now() - 35 * 86_400_000),
     });
     await page.getByLabel('Current federation metadata').fill(idp.metadata([next.certPem, stale.cert]));
+    // Badged before it is saved.
+    const coming = page.getByRole('table', { name: 'Signing certificates that will be pinned' });
+    await expect.poll(() => coming.locator('tbody tr').count()).toBe(3);
+    expect(await coming.locator('tbody tr', { hasText: 'Rollover cert' }).textContent()).toMatch(
+      /Expires in (9|10) days/,
+    );
+    expect(await coming.locator('tbody tr', { hasText: 'Stale cert' }).textContent()).toContain('Expired');
     await page.getByRole('button', { name: 'Re-pin certificates' }).click();
-    const certs = page.getByRole('table', { name: 'Signing certificates' });
+    const certs = page.getByRole('table', { name: 'Signing certificates', exact: true });
     await expect.poll(() => certs.locator('tbody tr').count()).toBe(3);
     const row = certs.locator('tbody tr', { hasText: 'Rollover cert' });
     expect(await row.textContent()).toMatch(/Expires in (9|10) days/);

@@ -40,6 +40,12 @@ async function stored(): Promise<Row[]> {
 
 describe('mappings', () => {
   it('adds a COPY, a plugin transform with parameters and an inline JSONata, refusals shown at their field', async () => {
+    // A sign-in carrying an attribute no mapping reads: the attribute box will suggest it.
+    const seen = await postAcs(
+      h.t.app,
+      idp.response('seen@contoso.example', { 'urn:example:cost-center': 'CC-42' }),
+    );
+    expect(seen.status).toBe(200);
     const page = await h.page();
     await h.signIn(page, `/connections/${encodeURIComponent(connectionId)}/mappings`);
     await page.getByRole('heading', { name: /^Mappings of/ }).waitFor();
@@ -47,9 +53,13 @@ describe('mappings', () => {
     // COPY: the attribute box suggests Entra's claim URIs; the field dropdown comes from contactFields.
     await page.getByRole('button', { name: 'New mapping' }).click();
     let form = page.getByRole('form', { name: 'New mapping' });
-    expect(
-      await form.locator('datalist option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)),
-    ).toContain(EntraClaims.givenName);
+    const suggested = await form
+      .locator('datalist option')
+      .evaluateAll((o) => o.map((x) => [(x as HTMLOptionElement).value, x.textContent ?? '']));
+    expect(suggested.map(([v]) => v)).toContain(EntraClaims.givenName);
+    // What the IdP sent comes first, with how many recent sign-ins carried it (names only, no values).
+    expect(suggested).toContainEqual(['urn:example:cost-center', 'sent in 1 recent sign-in']);
+    expect(JSON.stringify(suggested)).not.toContain('CC-42');
     await form.getByLabel('SAML attribute').fill(EntraClaims.givenName);
     await form.getByLabel('Contact field').selectOption('givenName');
     expect(await form.getByLabel('Contact field').locator('option').allTextContents()).toContain(
@@ -145,7 +155,8 @@ describe('mappings', () => {
     await form.getByRole('button', { name: 'Check impact' }).click();
     const impact = form.getByRole('region', { name: 'Impact on recent sign-ins' });
     await expect.poll(() => impact.textContent()).toContain('kim@contoso.example');
-    expect(await impact.textContent()).toMatch(/1\s*would be refused/);
+    // Both kept samples lack the new attribute: kim, and the sign-in the first test made.
+    expect(await impact.textContent()).toMatch(/2\s*would be refused/);
     await form.getByRole('button', { name: 'Save mapping' }).click();
     await expect.poll(() => page.getByText('MAPPING_WOULD_REFUSE').count()).toBe(1);
     expect((await stored())[0]?.required).toBe(false);

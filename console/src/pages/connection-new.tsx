@@ -75,7 +75,7 @@ export function ConnectionNew() {
             />
           </Field>
         </fieldset>
-        {preview && !('problem' in preview) ? <MetadataSummary preview={preview} /> : null}
+        {preview && !('problem' in preview) ? <MetadataSummary preview={preview} xml={xml} /> : null}
         <ConnectionOptions value={options} onChange={setOptions} refusal={refusal} creating />
         <RefusalAlert refusal={refusal} />
         <ErrorAlert error={error} />

@@ -15,7 +15,18 @@ export interface ConnectionOptionsValue {
   sampleSize: string;
   sampleRetentionDays: string;
   allowSha1: boolean;
+  identityKey: 'NAME_ID' | 'ATTRIBUTE';
+  identityKeyAttribute: string;
+  linkPolicy: 'USERNAME' | 'EMAIL' | 'NEVER';
+  /** '' = never */
+  inactivityDays: string;
+  inactivityAction: 'BLOCK' | 'RELEASE_SEATS' | 'BLOCK_AND_RELEASE';
+  scimEnabled: boolean;
+  scimDeprovision: 'BLOCK' | 'BLOCK_AND_RELEASE';
 }
+
+/** Entra's immutable object id: what to bind people by, so that a renamed UPN stays the same user. */
+export const ENTRA_OBJECT_ID = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
 
 export const NAMEID_FORMATS: [value: string, label: string][] = [
   ['', 'Any format but transient'],
@@ -38,6 +49,13 @@ export const DEFAULT_OPTIONS: ConnectionOptionsValue = {
   sampleSize: '200',
   sampleRetentionDays: '30',
   allowSha1: false,
+  identityKey: 'NAME_ID',
+  identityKeyAttribute: '',
+  linkPolicy: 'USERNAME',
+  inactivityDays: '',
+  inactivityAction: 'BLOCK_AND_RELEASE',
+  scimEnabled: false,
+  scimDeprovision: 'BLOCK_AND_RELEASE',
 };
 
 /** The option fields as the API takes them (both create and update). */
@@ -59,6 +77,13 @@ export function optionsInput(v: ConnectionOptionsValue) {
     sampleSize: Number(v.sampleSize),
     sampleRetentionDays: Number(v.sampleRetentionDays),
     allowSha1: v.allowSha1,
+    identityKey: v.identityKey,
+    identityKeyAttribute: v.identityKey === 'ATTRIBUTE' ? v.identityKeyAttribute.trim() || null : null,
+    linkPolicy: v.linkPolicy,
+    inactivityDays: v.inactivityDays.trim() === '' ? null : Number(v.inactivityDays),
+    inactivityAction: v.inactivityAction,
+    scimEnabled: v.scimEnabled,
+    scimDeprovision: v.scimDeprovision,
   };
 }
 
@@ -247,6 +272,112 @@ export function ConnectionOptions({
         onChange={(v) => set('allowSha1', v)}
         hint="SHA-1 is broken for signatures: leave this off unless the IdP cannot sign with SHA-256."
       />
+      <fieldset>
+        <legend>People over time</legend>
+        <Field
+          id="conn-identity-key"
+          label="Bind users by"
+          hint="A stable attribute keeps a renamed person (new UPN or email) the same user, with the same seats."
+          error={err('identityKey')}
+        >
+          <select
+            id="conn-identity-key"
+            value={value.identityKey}
+            onChange={(e) => set('identityKey', e.target.value as ConnectionOptionsValue['identityKey'])}
+            {...described('conn-identity-key', err('identityKey'), 'x')}
+          >
+            <option value="NAME_ID">NameID</option>
+            <option value="ATTRIBUTE">An attribute (Entra: the object id)</option>
+          </select>
+        </Field>
+        {value.identityKey === 'ATTRIBUTE' ? (
+          <Field
+            id="conn-identity-attr"
+            label="Identity attribute"
+            hint={`Entra: ${ENTRA_OBJECT_ID}`}
+            error={err('identityKeyAttribute')}
+          >
+            <input
+              id="conn-identity-attr"
+              value={value.identityKeyAttribute}
+              placeholder={ENTRA_OBJECT_ID}
+              onChange={(e) => set('identityKeyAttribute', e.target.value)}
+              {...described('conn-identity-attr', err('identityKeyAttribute'), 'x')}
+            />
+          </Field>
+        ) : null}
+        <Field
+          id="conn-link"
+          label="Link a first sign-in to an existing user by"
+          hint="For users created before (createUser, SCIM, an earlier connection); never: always a new user."
+          error={err('linkPolicy')}
+        >
+          <select
+            id="conn-link"
+            value={value.linkPolicy}
+            onChange={(e) => set('linkPolicy', e.target.value as ConnectionOptionsValue['linkPolicy'])}
+            {...described('conn-link', err('linkPolicy'), 'x')}
+          >
+            <option value="USERNAME">Username</option>
+            <option value="EMAIL">Email</option>
+            <option value="NEVER">Never</option>
+          </select>
+        </Field>
+        <Field
+          id="conn-inactivity-days"
+          label="Act on users inactive for (days)"
+          hint="Empty: never. Checked every hour on the server."
+          error={err('inactivityDays')}
+        >
+          <input
+            id="conn-inactivity-days"
+            type="number"
+            min={1}
+            value={value.inactivityDays}
+            onChange={(e) => set('inactivityDays', e.target.value)}
+            {...described('conn-inactivity-days', err('inactivityDays'), 'x')}
+          />
+        </Field>
+        <Field id="conn-inactivity-action" label="What to do with them" error={err('inactivityAction')}>
+          <select
+            id="conn-inactivity-action"
+            value={value.inactivityAction}
+            onChange={(e) =>
+              set('inactivityAction', e.target.value as ConnectionOptionsValue['inactivityAction'])
+            }
+          >
+            <option value="BLOCK_AND_RELEASE">Block them and give back their seats</option>
+            <option value="BLOCK">Block them</option>
+            <option value="RELEASE_SEATS">Give back their seats only</option>
+          </select>
+        </Field>
+      </fieldset>
+      <fieldset>
+        <legend>SCIM provisioning</legend>
+        <Check
+          id="conn-scim"
+          label="Accept SCIM 2.0 provisioning"
+          checked={value.scimEnabled}
+          onChange={(v) => set('scimEnabled', v)}
+          hint="The IdP creates, updates and deactivates users ahead of their sign-in, with this connection's SCIM tokens."
+        />
+        <Field
+          id="conn-scim-deprovision"
+          label="When SCIM deactivates or deletes a user"
+          error={err('scimDeprovision')}
+        >
+          <select
+            id="conn-scim-deprovision"
+            value={value.scimDeprovision}
+            onChange={(e) =>
+              set('scimDeprovision', e.target.value as ConnectionOptionsValue['scimDeprovision'])
+            }
+          >
+            <option value="BLOCK_AND_RELEASE">Block them and give back their seats</option>
+            <option value="BLOCK">Block them, keep their seats</option>
+          </select>
+        </Field>
+      </fieldset>
     </fieldset>
   );
 }

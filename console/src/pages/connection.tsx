@@ -5,6 +5,7 @@ import { graphql, type ResultOf, readFragment } from '../graphql.ts';
 import { readMetadata } from '../metadata.ts';
 import { described, ErrorAlert, Field, fieldError, formatDate, type Refusal, RefusalAlert } from '../ui.tsx';
 import { CertTable } from './cert-table.tsx';
+import { InactivityPreview, ScimTokens } from './connection-lifecycle.tsx';
 import { ConnectionOptions, type ConnectionOptionsValue, optionsInput } from './connection-options.tsx';
 import { MetadataSummary } from './metadata-preview.tsx';
 
@@ -26,6 +27,13 @@ const ConnectionFields = graphql(`
     sampleSize
     sampleRetentionDays
     allowSha1
+    identityKey
+    identityKeyAttribute
+    linkPolicy
+    inactivityDays
+    inactivityAction
+    scimEnabled
+    scimDeprovision
     loginUrl
     ssoRedirectUrl
     ssoPostUrl
@@ -86,6 +94,13 @@ function toOptions(c: Conn): ConnectionOptionsValue {
     sampleSize: String(c.sampleSize),
     sampleRetentionDays: String(c.sampleRetentionDays),
     allowSha1: c.allowSha1,
+    identityKey: c.identityKey,
+    identityKeyAttribute: c.identityKeyAttribute ?? '',
+    linkPolicy: c.linkPolicy,
+    inactivityDays: c.inactivityDays === null ? '' : String(c.inactivityDays),
+    inactivityAction: c.inactivityAction,
+    scimEnabled: c.scimEnabled,
+    scimDeprovision: c.scimDeprovision,
   };
 }
 
@@ -153,7 +168,7 @@ function Rollover({ conn, onSaved }: { conn: Conn; onSaved(c: Conn): void }) {
           {...described('rollover-xml', mdError)}
         />
       </Field>
-      {preview && !('problem' in preview) ? <MetadataSummary preview={preview} /> : null}
+      {preview && !('problem' in preview) ? <MetadataSummary preview={preview} xml={xml} /> : null}
       <RefusalAlert refusal={refusal} />
       <ErrorAlert error={error} />
       <button type="submit" disabled={fetching || !xml.trim()}>
@@ -233,6 +248,14 @@ function Loaded({ initial }: { initial: Conn }) {
         </button>
         <span aria-live="polite">{saved ? ' Saved.' : ''}</span>
       </form>
+      <InactivityPreview connectionId={conn.id} days={conn.inactivityDays} />
+      <ScimTokens
+        connectionId={conn.id}
+        onEnabled={() => {
+          setConn((c) => ({ ...c, scimEnabled: true }));
+          setOptions((o) => ({ ...o, scimEnabled: true }));
+        }}
+      />
       <Rollover conn={conn} onSaved={setConn} />
       <SpMetadata />
     </>

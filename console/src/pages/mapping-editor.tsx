@@ -249,6 +249,7 @@ export function MappingEditor({
   fields,
   plugins,
   knownAttributes,
+  seenCount,
   onDone,
 }: {
   connectionId: string;
@@ -257,6 +258,8 @@ export function MappingEditor({
   fields: readonly ContactFieldInfo[];
   plugins: readonly PluginInfo[];
   knownAttributes: readonly string[];
+  /** How many recent sign-ins carried each attribute (from IdpConnection.seenAttributes). */
+  seenCount?: ReadonlyMap<string, number>;
   onDone(saved: boolean): void;
 }) {
   const [draft, setDraft] = useState(() => draftOf(mapping));
@@ -316,7 +319,7 @@ export function MappingEditor({
       <Field
         id={`${id}-attr`}
         label="SAML attribute"
-        hint="Exactly as the IdP sends it (Entra: a claim URI)."
+        hint="Exactly as the IdP sends it (Entra: a claim URI). Suggested: the names recent sign-ins carried, then Entra's claims."
         error={err('attributeName')}
       >
         <input
@@ -327,9 +330,14 @@ export function MappingEditor({
           {...described(`${id}-attr`, err('attributeName'), 'x')}
         />
         <datalist id={`${id}-attr-list`}>
-          {[...new Set([...knownAttributes, ...ENTRA_CLAIMS])].map((a) => (
-            <option key={a} value={a} />
-          ))}
+          {[...new Set([...knownAttributes, ...ENTRA_CLAIMS])].map((a) => {
+            const n = seenCount?.get(a);
+            return (
+              <option key={a} value={a}>
+                {n ? `sent in ${n} recent sign-in${n === 1 ? '' : 's'}` : undefined}
+              </option>
+            );
+          })}
         </datalist>
       </Field>
       <Field id={`${id}-column`} label="Contact field" error={err('column')} hint={field?.description}>

@@ -13,6 +13,10 @@ const MappingsQuery = graphql(`
       ... on IdpConnection {
         id
         name
+        seenAttributes {
+          name
+          signIns
+        }
         mappings {
           id
           position
@@ -114,7 +118,15 @@ export function Mappings({ id }: { id: string }) {
   const mappings = node.mappings;
   const fields = data?.contactFields ?? [];
   const plugins = data?.transformPlugins ?? [];
-  const known = [...new Set(mappings.map((m) => m.attributeName).filter((a): a is string => !!a))];
+  // What the IdP actually sent in recent sign-ins (most carried first), then what is mapped already.
+  const seen = node.seenAttributes;
+  const known = [
+    ...new Set([
+      ...seen.map((a) => a.name),
+      ...mappings.map((m) => m.attributeName).filter((a): a is string => !!a),
+    ]),
+  ];
+  const seenCount = new Map(seen.map((a) => [a.name, a.signIns]));
 
   async function run(pending: Pending, force: boolean) {
     setRefusal(null);
@@ -252,6 +264,7 @@ export function Mappings({ id }: { id: string }) {
           fields={fields}
           plugins={plugins}
           knownAttributes={known}
+          seenCount={seenCount}
           onDone={(saved) => {
             setEditing(null);
             if (saved) reload();
