@@ -8,7 +8,7 @@ const scrape = (route: ReturnType<typeof createMetricsRoute>) =>
 describe('GET /metrics when the metrics cannot be gathered', () => {
   it('answers a typed 503 naming the cause (a cluster process not answering yet), not a 500', async () => {
     const route = createMetricsRoute(TOKEN, {
-      contentType: 'text/plain',
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
       text: () => Promise.reject(new Error('the cluster primary did not answer for the metrics')),
     });
     const res = await scrape(route);
@@ -22,7 +22,10 @@ describe('GET /metrics when the metrics cannot be gathered', () => {
   });
 
   it('serves them once they can be', async () => {
-    const route = createMetricsRoute(TOKEN, { contentType: 'text/plain', text: async () => 'up 1\n' });
+    const route = createMetricsRoute(TOKEN, {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      text: async () => 'up 1\n',
+    });
     const res = await scrape(route);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('up 1\n');
