@@ -7,9 +7,12 @@ import { Activity, Audit } from './pages/activity.tsx';
 import { ConnectionPage } from './pages/connection.tsx';
 import { ConnectionNew } from './pages/connection-new.tsx';
 import { Connections } from './pages/connections.tsx';
+import { ContactFields } from './pages/contact-fields.tsx';
 import { Licenses } from './pages/licenses.tsx';
 import { Mappings } from './pages/mappings.tsx';
 import { PreviewPage } from './pages/preview.tsx';
+import { Roles } from './pages/roles.tsx';
+import { RulesPage } from './pages/rules.tsx';
 import { AdminTokens } from './pages/tokens.tsx';
 import { UserPage } from './pages/user.tsx';
 import { Contacts, Users } from './pages/users.tsx';
@@ -156,6 +159,8 @@ function Shell({ token, onSignOut }: { token: string | null; onSignOut(): void }
         <nav aria-label="Main">
           <NavLink href="/connections">Connections</NavLink>
           <NavLink href="/licenses">Licenses</NavLink>
+          <NavLink href="/roles">Roles</NavLink>
+          <NavLink href="/fields">Contact fields</NavLink>
           <NavLink href="/users">Users</NavLink>
           <NavLink href="/contacts">Contacts</NavLink>
           <NavLink href="/activity">Sign-in events</NavLink>
@@ -171,11 +176,14 @@ function Shell({ token, onSignOut }: { token: string | null; onSignOut(): void }
           <Route path="/connections" component={Connections} />
           <Route path="/connections/new" component={ConnectionNew} />
           <Route path="/connections/:id/mappings">{(p) => <Mappings id={decodeURIComponent(p.id)} />}</Route>
+          <Route path="/connections/:id/rules">{(p) => <RulesPage id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/connections/:id/preview">
             {(p) => <PreviewPage id={decodeURIComponent(p.id)} />}
           </Route>
           <Route path="/connections/:id">{(p) => <ConnectionPage id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/licenses" component={Licenses} />
+          <Route path="/roles" component={Roles} />
+          <Route path="/fields" component={ContactFields} />
           <Route path="/users" component={Users} />
           <Route path="/users/:id">{(p) => <UserPage id={decodeURIComponent(p.id)} />}</Route>
           <Route path="/contacts" component={Contacts} />

@@ -226,6 +226,9 @@ function Loaded({ initial }: { initial: Conn }) {
         <Link href={`/connections/${encodeURIComponent(conn.id)}/preview`} className="button">
           Preview
         </Link>{' '}
+        <Link href={`/connections/${encodeURIComponent(conn.id)}/rules`} className="button">
+          License and role rules
+        </Link>{' '}
         <a href={conn.loginUrl} target="_blank" rel="noopener noreferrer" className="button">
           Test sign-in (new tab)
         </a>{' '}

@@ -14,6 +14,9 @@ const UserQuery = graphql(`
         status
         createdAt
         lastLoginAt
+        roles {
+          name
+        }
         licenses {
           id
           name
@@ -38,6 +41,18 @@ const UserQuery = graphql(`
           employeeId
           groups
           updatedAt
+          customFields {
+            field {
+              name
+              label
+              type
+            }
+            string
+            number
+            boolean
+            date
+            strings
+          }
         }
       }
     }
@@ -161,6 +176,10 @@ export function UserPage({ id }: { id: string }) {
         <dd>{formatDate(user.createdAt)}</dd>
         <dt>Last sign-in</dt>
         <dd>{formatDate(user.lastLoginAt)}</dd>
+        <dt>Roles</dt>
+        <dd data-testid="user-roles">
+          {user.roles.length ? user.roles.map((r) => r.name).join(', ') : 'none'}
+        </dd>
       </dl>
       <p className="actions">
         {user.status === 'BLOCKED' ? (
@@ -232,13 +251,27 @@ export function UserPage({ id }: { id: string }) {
             <caption>Contact fields</caption>
             <tbody>
               {Object.entries(contact)
-                .filter(([k]) => !['id', '__typename', 'updatedAt'].includes(k))
+                .filter(([k]) => !['id', '__typename', 'updatedAt', 'customFields'].includes(k))
                 .map(([k, v]) => (
                   <tr key={k}>
                     <th scope="row">{labels.get(k) ?? k}</th>
                     <td>{show(v)}</td>
                   </tr>
                 ))}
+              {(user.contact?.customFields ?? []).map((c) => (
+                <tr key={c.field.name}>
+                  <th scope="row">{c.field.label}</th>
+                  <td>
+                    {c.strings
+                      ? c.strings.join(', ')
+                      : c.boolean !== null
+                        ? c.boolean
+                          ? 'yes'
+                          : 'no'
+                        : String(c.string ?? c.number ?? c.date ?? '—')}
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
         ) : (
