@@ -93,8 +93,11 @@ export function startServerProcess(opts: StartOptions = {}): Promise<ServerProce
   });
 }
 
-/** Sends a Request named by PUBLIC_URL to a real server, on a connection of its own (no keep-alive). */
-export async function fetchVia(base: string, request: Request): Promise<Response> {
+/**
+ * Sends a Request named by PUBLIC_URL to a real server, on a connection of its own (no keep-alive);
+ * rejects after `timeoutMs` without an answer (a lost connection fails the test, not its timeout).
+ */
+export async function fetchVia(base: string, request: Request, timeoutMs = 60_000): Promise<Response> {
   const target = new URL(request.url);
   const url = new URL(target.pathname + target.search, base);
   const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
@@ -123,6 +126,9 @@ export async function fetchVia(base: string, request: Request): Promise<Response
       },
     );
     req.on('error', reject);
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new Error(`no answer from ${url.pathname} in ${timeoutMs} ms`)),
+    );
     req.end(body);
   });
 }

@@ -57,6 +57,8 @@ export interface TestApp {
 export async function createTestApp(
   env: Record<string, string> = {},
   onQuery?: (sql: string) => void,
+  /** Worker threads of the test's own (default: the file's shared pool). */
+  ownWorkers?: Workers,
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
@@ -74,7 +76,7 @@ export async function createTestApp(
     poolSize: config.dbPoolSize,
     ...(onQuery ? { onQuery } : {}),
   });
-  const workers = await sharedWorkers();
+  const workers = ownWorkers ?? (await sharedWorkers());
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const peers: MikroORM[] = [];
   const app = createApp({ config, orm, logger, workers });

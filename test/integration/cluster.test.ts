@@ -84,6 +84,11 @@ describe('npm run start:cluster', () => {
       // One process dies: the other serves meanwhile, and the primary starts a third.
       const [victim] = [...pids];
       process.kill(victim as number, 'SIGKILL');
+      // Once the primary knows (node:cluster may still hand a new connection to a process it has not
+      // seen die, and that connection is lost with it; a client would retry).
+      for (let i = 0; i < 200 && !/server process died/.test(server.output()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const again = await Promise.all(
         users.map((u) => postAcs(server.app, idp.response(u, entraClaims('Clu', 'Ster', u)))),
       );

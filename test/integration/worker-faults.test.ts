@@ -8,9 +8,10 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { startWorkers, type Workers } from '../../src/workers/workers.js';
 import { EntraClaims, entraClaims, TestIdp } from '../helpers/idp.js';
 import { addEntraMappings, addMapping, createConnection, createLicense } from '../helpers/setup.js';
-import { createTestApp, postAcs, sharedWorkers, type TestApp } from '../helpers/test-app.js';
+import { createTestApp, postAcs, type TestApp } from '../helpers/test-app.js';
 
 // Every worker thread of this test file's pool, as it is handed a job: the threads to kill.
 const threads = new Set<Worker>();
@@ -47,11 +48,15 @@ async function killWhile(done: Promise<unknown>, everyMs: number, max: number): 
 
 let t: TestApp;
 let peer: App;
+let workers: Workers;
 let idp: TestIdp;
 const SEATS = 25;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // A pool of this file's own, with room for the slow transform below on a loaded machine (the
+  // expression limit is 100 ms by default; the suite runs many files at once on two cores).
+  workers = await startWorkers({ size: 2, timeoutMs: 2000, transformDeadlineMs: 3000 });
+  t = await createTestApp({}, undefined, workers);
   peer = await t.spawnPeer();
   idp = await TestIdp.create();
   const connectionId = await createConnection(t.app, idp);
@@ -70,7 +75,10 @@ beforeAll(async () => {
   expect(JSON.stringify(m)).toContain('"__typename":"AttributeMapping"');
   await createLicense(t.app, 'CRM', SEATS);
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  await workers.close();
+});
 
 /** What the database holds for these people: one user each at most, each whole. */
 async function rowsOf(prefix: string) {
@@ -104,7 +112,7 @@ describe('worker threads dying under sign-ins', () => {
         )
       ).status,
     ).toBe(200);
-    const before = (await sharedWorkers()).stats().restarts;
+    const before = workers.stats().restarts;
 
     const all = Promise.all(responses.map((r, i) => postAcs(i % 2 === 0 ? t.app : peer, r)));
     const kills = await killWhile(all, 100, 6);
@@ -136,7 +144,7 @@ describe('worker threads dying under sign-ins', () => {
 
     // The pool replaced what was killed, and serves: a refused person signs in with the same
     // response (nothing of it was consumed), and every response already accepted stays a replay.
-    const stats = (await sharedWorkers()).stats();
+    const stats = workers.stats();
     expect(stats.restarts).toBeGreaterThan(before);
     expect(stats.crashes.transforms).toBeGreaterThan(0);
     for (const [i, r] of results.entries()) {
@@ -167,13 +175,13 @@ describe('worker threads dying under sign-ins', () => {
     );
     const warm = 'wv-warm@contoso.example';
     expect((await postAcs(t.app, big.response(warm, entraClaims('W', 'V', warm)))).status).toBe(200);
-    const before = (await sharedWorkers()).stats().crashes.validation;
+    const before = workers.stats().crashes.validation;
 
     const all = Promise.all(responses.map((r, i) => postAcs(i % 2 === 0 ? t.app : peer, r)));
     const kills = await killWhile(all, 60, 5);
     const results = await all;
     expect(kills).toBeGreaterThanOrEqual(3);
-    const crashed = (await sharedWorkers()).stats().crashes.validation - before;
+    const crashed = workers.stats().crashes.validation - before;
     expect(crashed).toBeGreaterThan(0);
     // Only a validation that met two deaths is refused: fewer refusals than validations crashed.
     const refused = results.filter((r) => r.status !== 200);
