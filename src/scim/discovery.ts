@@ -1,3 +1,4 @@
+import { MAX_RESULTS } from './request.js';
 import { ENTERPRISE_SCHEMA, USER_SCHEMA } from './resource.js';
 
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -11,7 +12,7 @@ export function discovery(path: string, baseUrl: string): Record<string, unknown
       documentationUri: 'https://github.com/jitprov/jitprov#scim',
       patch: { supported: true },
       bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
-      filter: { supported: true, maxResults: 200 },
+      filter: { supported: true, maxResults: MAX_RESULTS },
       changePassword: { supported: false },
       sort: { supported: false },
       etag: { supported: false },
