@@ -10,7 +10,6 @@ import type { ValidatedAssertion } from '../saml/assertion.js';
 import type { ConnectionTrust, SpExpectations } from '../saml/validator.js';
 import { WorkerPool, type WorkerStats } from './pool.js';
 import type { JobResult, Task } from './protocol.js';
-import { createTaskRunner } from './tasks.js';
 
 export type { WorkerStats } from './pool.js';
 
@@ -130,6 +129,8 @@ export async function startWorkers(options: WorkerOptions = {}): Promise<Workers
   if (size === 0) {
     const definitions = await loadDefinitions(dir);
     plugins = createCatalog(definitions);
+    // In this thread only without workers (size 0): the SAML stack is not loaded at every start.
+    const { createTaskRunner } = await import('./tasks.js');
     const runner = createTaskRunner(definitions, limits);
     let nextId = 1;
     run = (task) => runner.run({ id: nextId++, task, skip: [] });

@@ -230,7 +230,13 @@ export function InactivityPreview({ connectionId, days }: { connectionId: string
         type="button"
         disabled={runState.fetching || people.length === 0}
         onClick={async () => {
-          if (!window.confirm(`Run the inactivity policy now for ${people.length} people?`)) return;
+          // The API runs the policy of every connection that has one: say so before it acts.
+          if (
+            !window.confirm(
+              `Run the inactivity policy now? It acts on every connection with a policy — here on ${people.length} ${people.length === 1 ? 'person' : 'people'}.`,
+            )
+          )
+            return;
           const r = (await run({})).data?.runInactivityPolicy;
           if (r) {
             setOutcome(
@@ -244,6 +250,7 @@ export function InactivityPreview({ connectionId, days }: { connectionId: string
       >
         Run the policy now
       </button>
+      <span className="hint"> (every connection&apos;s policy runs, as on the hourly schedule)</span>
       <span aria-live="polite"> {outcome}</span>
     </section>
   );
