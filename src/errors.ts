@@ -86,6 +86,8 @@ export const ErrorCodes = {
   LICENSE_NO_SEAT: 'license has no free seat or is inactive',
   LICENSE_SEATS_EXHAUSTED: 'a license rule that refuses without a seat found none free',
   RULE_INVALID: 'license or role rule invalid',
+  GROUPS_ATTRIBUTE_NOT_SEEN:
+    'group rules for a connection whose recent sign-ins never carried its groups attribute (write them with force)',
   ROLE_BUILTIN: 'built-in role cannot be changed or removed',
   // infrastructure
   DATABASE_UNAVAILABLE: 'database unavailable',

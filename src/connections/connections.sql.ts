@@ -25,11 +25,11 @@ export async function checkGroupsAttribute(
   em: EntityManager,
   connection: { id: string; name: string; groupsAttribute: string },
   path: (string | number)[],
-): Promise<{ code: 'RULE_INVALID'; message: string; path: (string | number)[] } | null> {
+): Promise<{ code: 'GROUPS_ATTRIBUTE_NOT_SEEN'; message: string; path: (string | number)[] } | null> {
   const { sampled, carrying } = await attributeSeen(em, connection.id, connection.groupsAttribute);
   if (sampled === 0 || carrying > 0) return null;
   return {
-    code: 'RULE_INVALID',
+    code: 'GROUPS_ATTRIBUTE_NOT_SEEN',
     message: `none of the last ${sampled} sign-ins through "${connection.name}" carried the groups attribute "${connection.groupsAttribute}": a group rule could never match (fix groupsAttribute, or pass force: true)`,
     path,
   };

@@ -142,4 +142,29 @@ describe('roles, contact fields and rules', () => {
     await expect.poll(() => page.getByText('CONTACT_FIELD_IN_USE', { exact: false }).count()).toBe(1);
     expect(h.problems).toEqual([]);
   });
+
+  it('offers to save group rules anyway when no recent sign-in carried the groups attribute', async () => {
+    const other = await TestIdp.create();
+    const id = await createConnection(h.t.app, other);
+    expect((await postAcs(h.t.app, other.response('nogroups@contoso.example'))).status).toBe(200);
+    const page = await h.page();
+    await h.signIn(page, `/connections/${encodeURIComponent(id)}/rules`);
+    const lic = page.getByRole('form', { name: 'License rules' });
+    await lic.getByRole('button', { name: 'Add license rule' }).click();
+    const rule = lic.getByRole('listitem', { name: 'License rule 1' });
+    await rule.getByLabel('Who gets it').selectOption('GROUP');
+    await rule.getByLabel('Group value').fill('g-later');
+    await lic.getByRole('button', { name: 'Save license rules' }).click();
+    await expect.poll(() => lic.getByText('GROUPS_ATTRIBUTE_NOT_SEEN').count()).toBe(1);
+    await expectAccessible(page, 'rules, groups attribute never seen');
+    await lic.getByRole('button', { name: 'Save anyway' }).click();
+    await lic.getByText('Saved.').waitFor();
+    const r = await gql<{ node: { licenseRules: { groupValue: string }[] } }>(
+      h.t.app,
+      'query($id: ID!) { node(id: $id) { ... on IdpConnection { licenseRules { groupValue } } } }',
+      { id },
+    );
+    expect(r.data?.node.licenseRules).toEqual([{ groupValue: 'g-later' }]);
+    expect(h.problems).toEqual([]);
+  });
 });

@@ -478,7 +478,7 @@ describe('license rules', () => {
       ).status,
     ).toBe(200);
     const unknown = await setRules(id, [{ licenseId: lic, kind: 'GROUP', groupValue: 'eng' }]);
-    expect(unknown).toMatchObject({ code: 'RULE_INVALID', path: ['rules'] });
+    expect(unknown).toMatchObject({ code: 'GROUPS_ATTRIBUTE_NOT_SEEN', path: ['rules'] });
     expect(unknown.message).toContain('memberOf');
     expect(
       (await setRules(id, [{ licenseId: lic, kind: 'GROUP', groupValue: 'eng' }], true)).__typename,

@@ -103,8 +103,7 @@ function ruleError(refusal: Refusal | null, i: number, field?: string): string |
 }
 
 /** A group rule written before any sign-in carried the groups attribute: the API asks to confirm. */
-const wantsForce = (r: Refusal | null) =>
-  r?.code === 'RULE_INVALID' && /carried the groups attribute|force: true/i.test(r.message);
+const wantsForce = (r: Refusal | null) => r?.code === 'GROUPS_ATTRIBUTE_NOT_SEEN';
 
 function move<T>(list: T[], i: number, by: number): T[] {
   const j = i + by;
