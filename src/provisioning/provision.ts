@@ -46,9 +46,10 @@ export interface Road {
   };
   /**
    * The verified identity, for this configuration of the connection (the SAML road validates the
-   * response against it). Called again, with a fresh configuration, when the cached one was stale.
+   * response against it). Called again, with a fresh configuration, when the cached one was stale;
+   * `attempt.connectionLost`: an earlier attempt lost its database connection (its writes may have
+   * committed).
    */
-  /** `attempt.connectionLost`: an earlier attempt lost its database connection (its writes may have committed). */
   identify(config: ConnectionConfig, attempt?: { connectionLost: boolean }): Promise<Identified>;
 }
 

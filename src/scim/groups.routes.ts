@@ -14,7 +14,7 @@ import {
   removeMembers,
   updateGroup,
 } from './groups.sql.js';
-import { LIST_SCHEMA, listQuery, PATCH_SCHEMA, readBody } from './request.js';
+import { listQuery, listResponse, patchOperations, readBody } from './request.js';
 
 /**
  * /scim/v2/Groups: membership kept beside the users; a change is written in one transaction, then
@@ -86,13 +86,14 @@ export function createGroupRoutes(deps: {
             em,
             page.rows.map((r) => r.id),
           );
-      return scimJson(200, {
-        schemas: [LIST_SCHEMA],
-        totalResults: page.total,
-        startIndex,
-        itemsPerPage: page.rows.length,
-        Resources: page.rows.map((r) => presentGroup(r, members ? (members.get(r.id) ?? []) : null)),
-      });
+      return scimJson(
+        200,
+        listResponse(
+          page.total,
+          startIndex,
+          page.rows.map((r) => presentGroup(r, members ? (members.get(r.id) ?? []) : null)),
+        ),
+      );
     }
     if (id === null && method === 'POST') {
       const group = checkGroup(await readBody(request));
@@ -126,7 +127,7 @@ export function createGroupRoutes(deps: {
     if (method === 'PUT' || method === 'PATCH') {
       const raw = await readBody(request);
       const changed = new Set<string>();
-      const plan: GroupChange[] = method === 'PUT' ? putChanges(checkGroup(raw), id) : patchChanges(raw);
+      const plan: GroupChange[] = method === 'PUT' ? putChanges(checkGroup(raw)) : patchChanges(raw);
       const resolved: ResolvedChange[] = [];
       for (const c of plan) {
         resolved.push(
@@ -206,7 +207,7 @@ type ResolvedChange =
   | Exclude<GroupChange, { kind: 'members' }>
   | { kind: 'members'; op: 'add' | 'remove' | 'replace'; ids: string[] | null };
 
-function putChanges(g: CheckedGroup, _id: string): GroupChange[] {
+function putChanges(g: CheckedGroup): GroupChange[] {
   return [
     { kind: 'displayName', value: g.displayName },
     { kind: 'externalId', value: g.externalId },
@@ -220,15 +221,8 @@ function putChanges(g: CheckedGroup, _id: string): GroupChange[] {
  * without a value), the name replaced with or without a path; `op` in any case.
  */
 function patchChanges(raw: unknown): GroupChange[] {
-  const body = raw as { schemas?: unknown; Operations?: unknown };
-  if (!body || !Array.isArray(body.schemas) || !body.schemas.includes(PATCH_SCHEMA)) {
-    throw new ScimError(400, `schemas must include ${PATCH_SCHEMA}`, 'invalidSyntax');
-  }
-  if (!Array.isArray(body.Operations) || body.Operations.length === 0) {
-    throw new ScimError(400, 'Operations must be a non-empty list', 'invalidSyntax');
-  }
   const out: GroupChange[] = [];
-  for (const o of body.Operations as { op?: unknown; path?: unknown; value?: unknown }[]) {
+  for (const o of patchOperations(raw) as { op?: unknown; path?: unknown; value?: unknown }[]) {
     const op = String(o?.op ?? '').toLowerCase();
     if (op !== 'add' && op !== 'remove' && op !== 'replace')
       throw new ScimError(400, `unknown op "${String(o?.op)}"`, 'invalidSyntax');

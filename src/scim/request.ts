@@ -7,8 +7,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** Most resources one list answers (ServiceProviderConfig filter.maxResults). */
 export const MAX_RESULTS = 200;
 
-export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 /** A SCIM request's JSON body, at most MAX_BODY_BYTES (413 beyond). */
 export async function readBody(request: Request): Promise<unknown> {
@@ -43,3 +43,25 @@ export function listQuery(url: URL): { filter: Filter | null; startIndex: number
   );
   return { filter, startIndex, count };
 }
+
+/** The operations of a PatchOp body (RFC 7644 §3.5.2), refused unless it names the schema and has some. */
+export function patchOperations(raw: unknown): unknown[] {
+  if (!raw || typeof raw !== 'object') throw new ScimError(400, 'the body is not a PatchOp', 'invalidSyntax');
+  const body = raw as { schemas?: unknown; Operations?: unknown };
+  if (!Array.isArray(body.schemas) || !body.schemas.includes(PATCH_SCHEMA)) {
+    throw new ScimError(400, `schemas must include ${PATCH_SCHEMA}`, 'invalidSyntax');
+  }
+  if (!Array.isArray(body.Operations) || body.Operations.length === 0) {
+    throw new ScimError(400, 'Operations must be a non-empty list', 'invalidSyntax');
+  }
+  return body.Operations;
+}
+
+/** A page of a list request, as a ListResponse. */
+export const listResponse = (total: number, startIndex: number, resources: unknown[]) => ({
+  schemas: [LIST_SCHEMA],
+  totalResults: total,
+  startIndex,
+  itemsPerPage: resources.length,
+  Resources: resources,
+});

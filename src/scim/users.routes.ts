@@ -6,7 +6,7 @@ import type { ConnectionConfig } from '../provisioning/configuration.js';
 import type { Provisioning, Road } from '../provisioning/provision.js';
 import { ScimError, scimJson } from './errors.js';
 import { groupsOfUser } from './groups.sql.js';
-import { LIST_SCHEMA, listQuery, PATCH_SCHEMA, readBody } from './request.js';
+import { listQuery, listResponse, patchOperations, readBody } from './request.js';
 import {
   activeOf,
   attributesOf,
@@ -104,13 +104,7 @@ export function createUserRoutes(deps: {
       const url = new URL(request.url);
       const { filter, startIndex, count } = listQuery(url);
       const page = await listScimUsers(deps.orm.em.fork(), config.connection.id, filter, startIndex, count);
-      return scimJson(200, {
-        schemas: [LIST_SCHEMA],
-        totalResults: page.total,
-        startIndex,
-        itemsPerPage: page.rows.length,
-        Resources: page.rows.map(present),
-      });
+      return scimJson(200, listResponse(page.total, startIndex, page.rows.map(present)));
     }
     if (id === null && method === 'POST') {
       const userId = await write(config, checkUser(await readBody(request)), { mustCreate: true });
@@ -200,15 +194,7 @@ function checkExternalId(row: ScimUserRow, next: ScimResource): void {
  * a path whose keys are attribute paths.
  */
 export function applyPatch(current: ScimResource, raw: unknown): ScimResource {
-  if (!raw || typeof raw !== 'object') throw new ScimError(400, 'the body is not a PatchOp', 'invalidSyntax');
-  const body = raw as { schemas?: unknown; Operations?: unknown };
-  if (!Array.isArray(body.schemas) || !body.schemas.includes(PATCH_SCHEMA)) {
-    throw new ScimError(400, `schemas must include ${PATCH_SCHEMA}`, 'invalidSyntax');
-  }
-  if (!Array.isArray(body.Operations) || body.Operations.length === 0) {
-    throw new ScimError(400, 'Operations must be a non-empty list', 'invalidSyntax');
-  }
-  const ops = body.Operations.map((o: unknown) => {
+  const ops = patchOperations(raw).map((o: unknown) => {
     if (!o || typeof o !== 'object')
       throw new ScimError(400, 'an operation is not an object', 'invalidSyntax');
     const op = String((o as { op?: unknown }).op ?? '').toLowerCase();

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../graphql.ts';
 import { described, ErrorAlert, Field, fieldError, formatDate, type Refusal, RefusalAlert } from '../ui.tsx';
-import { SecretOnce } from './tokens.tsx';
+import { SecretOnce, TokenTable } from './tokens.tsx';
 
 const ScimTokensQuery = graphql(`
   query ScimTokens($id: ID!) {
@@ -119,47 +119,14 @@ export function ScimTokens({ connectionId, onEnabled }: { connectionId: string; 
           Create SCIM token
         </button>
       </form>
-      <table>
-        <caption>SCIM tokens of this connection</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Created</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(node?.scimTokens ?? []).map((t) => (
-            <tr key={t.id}>
-              <td>{t.name}</td>
-              <td>{formatDate(t.createdAt)}</td>
-              <td>{t.lastUsedAt ? formatDate(t.lastUsedAt) : 'never'}</td>
-              <td>
-                {t.revokedAt ? (
-                  <span className="badge danger">Revoked {formatDate(t.revokedAt)}</span>
-                ) : (
-                  <span className="badge ok">Active</span>
-                )}
-              </td>
-              <td>
-                {t.revokedAt ? null : (
-                  <button
-                    type="button"
-                    onClick={async () => {
-                      await revoke({ id: t.id });
-                      reload();
-                    }}
-                  >
-                    Revoke {t.name}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TokenTable
+        caption="SCIM tokens of this connection"
+        tokens={node?.scimTokens ?? []}
+        onRevoke={async (t) => {
+          await revoke({ id: t.id });
+          reload();
+        }}
+      />
     </section>
   );
 }

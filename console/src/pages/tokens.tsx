@@ -77,6 +77,75 @@ export function SecretOnce({ secret, what, extra }: { secret: string; what: stri
   );
 }
 
+export interface TokenRow {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  /** Who made it (admin tokens) */
+  createdBy?: string;
+}
+
+/** A list of bearer tokens (admin or SCIM) with their status; revoking one asks first. */
+export function TokenTable({
+  caption,
+  tokens,
+  onRevoke,
+}: {
+  caption: string;
+  tokens: readonly TokenRow[];
+  onRevoke(token: TokenRow): Promise<void>;
+}) {
+  const by = tokens.some((t) => t.createdBy !== undefined);
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Created</th>
+          {by ? <th scope="col">By</th> : null}
+          <th scope="col">Last used</th>
+          <th scope="col">Status</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.map((t) => (
+          <tr key={t.id}>
+            <td>{t.name}</td>
+            <td>{formatDate(t.createdAt)}</td>
+            {by ? <td>{t.createdBy}</td> : null}
+            <td>{t.lastUsedAt ? formatDate(t.lastUsedAt) : 'never'}</td>
+            <td>
+              {t.revokedAt ? (
+                <span className="badge danger">Revoked {formatDate(t.revokedAt)}</span>
+              ) : (
+                <span className="badge ok">Active</span>
+              )}
+            </td>
+            <td>
+              {t.revokedAt ? null : (
+                <button
+                  type="button"
+                  onClick={() => {
+                    if (window.confirm(`Revoke the token “${t.name}”? What uses it stops working at once.`)) {
+                      void onRevoke(t);
+                    }
+                  }}
+                >
+                  Revoke {t.name}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** Named admin tokens: for automation (CI, scripts), audited by name; the bootstrap token stays. */
 export function AdminTokens() {
   const [{ data, fetching, error }, refetch] = useQuery({ query: AdminTokensQuery });
@@ -131,53 +200,14 @@ export function AdminTokens() {
       </form>
       <ErrorAlert error={error ?? revokeState.error} />
       {fetching && !data ? <p>Loading…</p> : null}
-      <table>
-        <caption>Tokens</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Created</th>
-            <th scope="col">By</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.adminTokens ?? []).map((t) => (
-            <tr key={t.id}>
-              <td>{t.name}</td>
-              <td>{formatDate(t.createdAt)}</td>
-              <td>{t.createdBy}</td>
-              <td>{t.lastUsedAt ? formatDate(t.lastUsedAt) : 'never'}</td>
-              <td>
-                {t.revokedAt ? (
-                  <span className="badge danger">Revoked {formatDate(t.revokedAt)}</span>
-                ) : (
-                  <span className="badge ok">Active</span>
-                )}
-              </td>
-              <td>
-                {t.revokedAt ? null : (
-                  <button
-                    type="button"
-                    onClick={async () => {
-                      if (
-                        !window.confirm(`Revoke the token “${t.name}”? What uses it stops working at once.`)
-                      )
-                        return;
-                      await revoke({ id: t.id });
-                      reload();
-                    }}
-                  >
-                    Revoke {t.name}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TokenTable
+        caption="Tokens"
+        tokens={data?.adminTokens ?? []}
+        onRevoke={async (t) => {
+          await revoke({ id: t.id });
+          reload();
+        }}
+      />
     </>
   );
 }
