@@ -3,11 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nodeArgs, SERVER_ENTRY } from '../helpers/server-process.js';
 
-/** Starts the real server entry and collects what it prints until it exits (or is stopped). */
-function startServer(env: Record<string, string>, timeoutMs = 30_000) {
+/**
+ * Starts the real server entry (from TypeScript, or compiled as `npm start` runs it) and collects
+ * what it prints until it exits (or is stopped).
+ */
+function startServer(env: Record<string, string>, timeoutMs = 30_000, entry = 'src/server.ts') {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, nodeArgs(entry), {
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
@@ -46,6 +50,28 @@ describe('server start', () => {
       expect(output).toMatch(/jitprov failed to start/);
       expect(output).toMatch(/reads-files\.ts/);
       expect(output).toMatch(/node:fs|import/i);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('compiled, refuses a PLUGIN_DIR of TypeScript plugins, naming the file and what to do', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'jitprov-start-'));
+    try {
+      const { code, output } = await startServer(
+        {
+          PLUGIN_DIR: path.resolve('test/fixtures/bad-plugins/forbidden-import-fs'),
+          ADMIN_TOKEN: 'a-long-enough-admin-token-for-tests',
+          DATA_DIR: dataDir,
+        },
+        30_000,
+        SERVER_ENTRY,
+      );
+      expect(code).toBe(1);
+      expect(output).toMatch(/jitprov failed to start/);
+      expect(output).toMatch(/reads-files\.ts/);
+      expect(output).toMatch(/is TypeScript, and the compiled server loads JavaScript/);
+      expect(output).not.toMatch(/at .*\.js:\d+/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
